@@ -1,0 +1,137 @@
+"""Business rules (SPEC "Defaults", "Loyalty rules"): built-in defaults, overridable from a TOML file."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EarningRules(_Rule):
+    points_per_currency_unit: Decimal = Decimal(1)
+    """Points per whole unit of currency spent; the product is rounded down."""
+    points_per_visit: int = Field(default=0, ge=0)
+    pending_days: int = Field(default=0, ge=0)
+    expiry_days: int | None = Field(default=365, ge=1)
+    """Points expire this many days after they are earned; None means never."""
+    expiry_notice_days: int = Field(default=7, ge=0)
+
+
+class TierRule(_Rule):
+    name: str
+    threshold: int = Field(ge=0)
+    multiplier: Decimal = Field(default=Decimal(1), ge=0)
+
+
+class TierRules(_Rule):
+    basis: Literal["points", "spend"] = "points"
+    """What qualifies: points earned, or money spent."""
+    window: Literal["rolling_12_months", "calendar_year"] = "rolling_12_months"
+    levels: tuple[TierRule, ...] = (
+        TierRule(name="Member", threshold=0),
+        TierRule(name="Silver", threshold=500, multiplier=Decimal("1.25")),
+        TierRule(name="Gold", threshold=2000, multiplier=Decimal("1.5")),
+    )
+
+    @model_validator(mode="after")
+    def _ascending_from_zero(self) -> TierRules:
+        thresholds = [level.threshold for level in self.levels]
+        if not thresholds or thresholds[0] != 0 or thresholds != sorted(set(thresholds)):
+            raise ValueError("tiers must start at threshold 0 and have strictly increasing thresholds")
+        return self
+
+
+class RewardRule(_Rule):
+    code: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    name: str
+    name_zh_hans: str | None = None
+    name_zh_hant: str | None = None
+    cost: int = Field(gt=0)
+
+    def display_name(self, language: str) -> str:
+        if language == "zh-Hans" and self.name_zh_hans:
+            return self.name_zh_hans
+        if language == "zh-Hant" and self.name_zh_hant:
+            return self.name_zh_hant
+        return self.name
+
+
+class SurveyRules(_Rule):
+    reward_points: int = Field(default=20, ge=0)
+    cooldown_days: int = Field(default=90, ge=0)
+    expiry_days: int = Field(default=7, ge=1)
+    reminder_after_hours: int = Field(default=48, ge=1)
+    post_purchase_delay_days: int = Field(default=7, ge=0)
+
+
+class ContactRules(_Rule):
+    min_hours_between_bot_messages: int = Field(default=24, ge=0)
+    window_start_hour: int = Field(default=10, ge=0, le=23)
+    window_end_hour: int = Field(default=20, ge=1, le=24)
+    daily_cap: int = Field(default=500, ge=0)
+
+
+class RiskRules(_Rule):
+    p_alive_threshold: float = Field(default=0.5, gt=0, lt=1)
+    overdue_factor: float = Field(default=2.0, gt=1)
+    nps_threshold: int = Field(default=6, ge=0, le=10)
+    ticket_sla_hours: int = Field(default=48, ge=1)
+
+
+class BirthdayRules(_Rule):
+    bonus_points: int = Field(default=0, ge=0)
+    min_days_known: int = Field(default=30, ge=0)
+    """A birthday entered fewer days than this before it earns no reward (anti-gaming)."""
+
+
+class BusinessRules(_Rule):
+    earning: EarningRules = EarningRules()
+    tiers: TierRules = TierRules()
+    rewards: tuple[RewardRule, ...] = (
+        RewardRule(
+            code="five_off",
+            name="5 off your next purchase",
+            name_zh_hans="下次消费减 5 元",
+            name_zh_hant="下次消費折抵 5 元",
+            cost=100,
+        ),
+        RewardRule(
+            code="free_gift", name="Free gift", name_zh_hans="免费礼品", name_zh_hant="免費贈品", cost=300
+        ),
+    )
+    survey: SurveyRules = SurveyRules()
+    contact: ContactRules = ContactRules()
+    risk: RiskRules = RiskRules()
+    birthday: BirthdayRules = BirthdayRules()
+
+    def reward(self, code: str) -> RewardRule | None:
+        return next((reward for reward in self.rewards if reward.code == code), None)
+
+
+class RulesFileError(ValueError):
+    """The TOML file is missing, unreadable or does not validate; the message is one line."""
+
+
+def load_rules(path: Path | None) -> BusinessRules:
+    """The defaults, overridden section by section by the TOML file at `path` (if any)."""
+    if path is None:
+        return BusinessRules()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise RulesFileError(f"RETENTION_CONFIG file {path} does not exist") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesFileError(f"RETENTION_CONFIG file {path} is not valid TOML: {exc}") from exc
+    try:
+        return BusinessRules.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise RulesFileError(f"RETENTION_CONFIG {path}: {where}: {first['msg']}") from exc

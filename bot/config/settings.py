@@ -1,0 +1,100 @@
+"""Process settings from the environment and `.env` (SPEC §2). Secrets are `SecretStr`: never printed."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LANGUAGES = ("en", "zh-Hans", "zh-Hant")
+
+
+class Settings(BaseSettings):
+    """Everything the process reads from its environment; built once in the CLI and passed down."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///./retention.db"
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_base_url: str = "https://slack.com/api/"
+    slack_team_channel: str | None = None
+    slack_admin_user_ids: str = ""
+    slack_thread_relay: str = "button"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
+    timezone: str = "UTC"
+    digest_time: str = "09:00"
+    business_name: str = "our shop"
+    default_language: str = "en"
+    default_phone_region: str = "US"
+    retention_config: Path | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"TIMEZONE {value!r} is not an IANA time zone name (e.g. Asia/Taipei)") from exc
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _hh_mm(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"DIGEST_TIME {value!r} must be HH:MM (24-hour), e.g. 09:00")
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"DEFAULT_LANGUAGE {value!r} must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("slack_thread_relay")
+    @classmethod
+    def _relay_mode(cls, value: str) -> str:
+        if value not in ("button", "all"):
+            raise ValueError(f"SLACK_THREAD_RELAY {value!r} must be 'button' or 'all'")
+        return value
+
+    @field_validator("default_phone_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise ValueError(f"DEFAULT_PHONE_REGION {value!r} must be a two-letter ISO country code")
+        return value.upper()
+
+    @field_validator("slack_api_base_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack-sdk joins method names with urljoin: without the slash the last path segment is lost.
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest_local_time(self) -> time:
+        hours, minutes = self.digest_time.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def admin_user_ids(self) -> frozenset[str]:
+        return frozenset(part.strip() for part in self.slack_admin_user_ids.split(",") if part.strip())

@@ -1,0 +1,118 @@
+"""Merging a duplicate customer into the one to keep (e.g. a Telegram-created one into an imported one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import SQLModel, col, select
+
+from bot.clock import Clock
+from bot.services.audit import record_audit
+from bot.services.errors import InvalidInput
+from bot.services.loyalty import lock_customer
+from storage.models import (
+    ChatIdentity,
+    Customer,
+    FollowUp,
+    Interaction,
+    PointsEntry,
+    Purchase,
+    Redemption,
+    RiskSnapshot,
+    SurveyDispatch,
+    SurveyResponse,
+    Ticket,
+)
+from storage.uow import UnitOfWork
+
+_MOVED: tuple[type[SQLModel], ...] = (
+    ChatIdentity,
+    Interaction,
+    Purchase,
+    PointsEntry,
+    Redemption,
+    SurveyDispatch,
+    SurveyResponse,
+    Ticket,
+)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    kept: Customer
+    merged: Customer
+    moved: dict[str, int]
+
+
+def merge_customers(
+    uow: UnitOfWork, clock: Clock, *, keep_id: int, duplicate_id: int, actor: str
+) -> MergeResult:
+    """Move everything of the duplicate into `keep`; the duplicate remains as a pointer, for old references.
+
+    Ledger rows move as they are (not re-booked), so each batch keeps its own expiry date.
+    """
+    if keep_id == duplicate_id:
+        raise InvalidInput("cannot merge a customer into itself")
+    now = clock.now()
+    with uow:
+        first, second = sorted(
+            (keep_id, duplicate_id)
+        )  # lock in id order: two opposite merges cannot deadlock
+        locked = {first: lock_customer(uow, first), second: lock_customer(uow, second)}
+        keep, duplicate = locked[keep_id], locked[duplicate_id]
+        if duplicate.merged_into_id is not None or keep.merged_into_id is not None:
+            raise InvalidInput("one of these customers was already merged into another")
+        moved: dict[str, int] = {}
+        for table in _MOVED:
+            column = table.customer_id  # type: ignore[attr-defined]
+            result = uow.session.execute(
+                update(table).where(column == duplicate_id).values(customer_id=keep_id)
+            )
+            moved[str(table.__tablename__)] = result.rowcount  # type: ignore[attr-defined]
+        uow.session.execute(
+            update(RiskSnapshot)
+            .where(col(RiskSnapshot.customer_id) == duplicate_id)
+            .values(customer_id=keep_id)
+            .execution_options(synchronize_session=False)
+        )
+        _merge_follow_up(uow, keep_id=keep_id, duplicate_id=duplicate_id)
+        for field in ("name", "phone", "email", "birthday", "birthday_set_at", "language"):
+            if getattr(keep, field) is None and getattr(duplicate, field) is not None:
+                setattr(keep, field, getattr(duplicate, field))
+        tags = [t for t in dict.fromkeys((keep.tags + "," + duplicate.tags).split(",")) if t]
+        keep.tags = ",".join(tags)
+        keep.allows_promotions = keep.allows_promotions and duplicate.allows_promotions
+        keep.updated_at = now
+        duplicate.merged_into_id = keep_id
+        duplicate.updated_at = now
+        uow.session.add_all([keep, duplicate])
+        uow.session.expire_all()
+        record_audit(
+            uow,
+            actor=actor,
+            action="customer.merge",
+            at=now,
+            customer_id=keep_id,
+            merged_customer_id=duplicate_id,
+            merged_external_id=duplicate.external_id,
+            moved=moved,
+        )
+        kept = uow.session.get(Customer, keep_id)
+        merged = uow.session.get(Customer, duplicate_id)
+        assert kept is not None and merged is not None
+        return MergeResult(kept, merged, moved)
+
+
+def _merge_follow_up(uow: UnitOfWork, *, keep_id: int, duplicate_id: int) -> None:
+    rows = {
+        f.customer_id: f
+        for f in uow.session.exec(
+            select(FollowUp).where(col(FollowUp.customer_id).in_((keep_id, duplicate_id)))
+        ).all()
+    }
+    if duplicate_id in rows and keep_id not in rows:
+        rows[duplicate_id].customer_id = keep_id
+        uow.session.add(rows[duplicate_id])
+    elif duplicate_id in rows:
+        uow.session.delete(rows[duplicate_id])

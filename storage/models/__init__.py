@@ -1,0 +1,27 @@
+"""SQLModel tables, grouped by aggregate. Importing this package registers every table."""
+
+from storage.models.customers import ChatIdentity, Customer, Interaction, StaffMember
+from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
+from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
+from storage.models.support import FollowUp, Ticket
+from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
+
+__all__ = [
+    "AuditLog",
+    "ChatIdentity",
+    "Customer",
+    "FollowUp",
+    "Interaction",
+    "JobRun",
+    "PointsEntry",
+    "ProcessedUpdate",
+    "Purchase",
+    "Redemption",
+    "Reward",
+    "RiskSnapshot",
+    "StaffMember",
+    "SurveyCampaign",
+    "SurveyDispatch",
+    "SurveyResponse",
+    "Ticket",
+]

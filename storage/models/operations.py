@@ -1,0 +1,70 @@
+"""Bookkeeping that makes things happen exactly once and leaves a trail: job runs, processed
+platform updates, daily risk snapshots and the audit log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.models._base import utcnow
+
+
+class JobRun(SQLModel, table=True):
+    """The claim of one job for one period: the primary key makes a second claim fail."""
+
+    __tablename__ = "job_run"
+
+    job_name: str = Field(primary_key=True, max_length=64)
+    period: str = Field(primary_key=True, max_length=32)
+    status: str = Field(default="running", max_length=16)
+    """running, done, failed."""
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    detail: str = Field(default="", max_length=2000)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """An inbound Telegram update or Slack event already handled; a replay finds its row and stops."""
+
+    __tablename__ = "processed_update"
+
+    platform: str = Field(primary_key=True, max_length=16)
+    update_key: str = Field(primary_key=True, max_length=128)
+    processed_at: datetime = Field(default_factory=utcnow)
+
+
+class RiskSnapshot(SQLModel, table=True):
+    __tablename__ = "risk_snapshot"
+    __table_args__ = (UniqueConstraint("customer_id", "as_of", name="uq_risk_snapshot_customer_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    as_of: date = Field(index=True)
+    frequency: int
+    recency_weeks: float
+    age_weeks: float
+    p_alive: float | None = None
+    expected_purchases_90d: float | None = None
+    expected_order_value: float | None = None
+    clv: float | None = None
+    rfm: str = Field(default="", max_length=3)
+    segment: str = Field(default="", max_length=32)
+    stage: str = Field(default="", max_length=16)
+    at_risk: bool = False
+    value_at_risk: float = 0.0
+    reasons: str = Field(default="[]", max_length=4000)
+    """JSON list of structured reasons (code + numbers), worded at the edges in the reader's language."""
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    customer_id: int | None = Field(default=None, index=True)
+    detail: str = Field(default="{}", max_length=4000)
+    """JSON."""
+    created_at: datetime = Field(default_factory=utcnow)

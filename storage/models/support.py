@@ -1,0 +1,37 @@
+"""Complaint tickets and staff follow-ups (owner, contact, snooze)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from storage.models._base import utcnow
+
+
+class Ticket(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    status: str = Field(default="open", max_length=16)
+    """open or resolved."""
+    source: str = Field(max_length=16)
+    """feedback, survey, staff."""
+    text: str = Field(default="", max_length=4000)
+    opened_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = Field(default=None, max_length=64)
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    """The alert message: its thread is the conversation with the customer."""
+
+
+class FollowUp(SQLModel, table=True):
+    __tablename__ = "follow_up"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", unique=True)
+    assignee_staff_id: int | None = Field(default=None, foreign_key="staff_member.id", index=True)
+    snoozed_until: datetime | None = None
+    snooze_reason: str | None = Field(default=None, max_length=500)
+    last_contacted_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,65 @@
+"""Unit of work: one session and one transaction per update, command or job.
+
+Services receive a `UnitOfWork` and enter it with `with uow:`; nested entries join the outer
+transaction, so a service can call another and both commit (or roll back) together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+
+class UnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._depth = 0
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use `with uow:`")
+        return self._session
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def __enter__(self) -> UnitOfWork:
+        if self._depth == 0:
+            self._session = Session(self._engine, expire_on_commit=False)
+        self._depth += 1
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._depth -= 1
+        if self._depth > 0:
+            return
+        session, self._session = self.session, None
+        try:
+            if exc_type is None:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def uow_factory(engine: Engine) -> UowFactory:
+    """A factory that makes a fresh unit of work per call (never share one between requests)."""
+    return lambda: UnitOfWork(engine)
