@@ -135,21 +135,34 @@ def import_purchases(
                 seen.add(record.order_id)
                 customer_id = customers[record.customer_id].id
                 assert customer_id is not None
-                record_purchase(
-                    uow,
-                    clock,
-                    rules,
-                    tz,
-                    customer_id=customer_id,
-                    amount=record.amount,
-                    purchased_on=record.date,
-                    order_id=record.order_id,
-                    currency=record.currency,
-                    quantity=record.quantity,
-                    source="import",
-                    actor="import",
-                    award_points=award_points,
-                )
+                if award_points:
+                    record_purchase(
+                        uow,
+                        clock,
+                        rules,
+                        tz,
+                        customer_id=customer_id,
+                        amount=record.amount,
+                        purchased_on=record.date,
+                        order_id=record.order_id,
+                        currency=record.currency,
+                        quantity=record.quantity,
+                        source="import",
+                        actor="import",
+                    )
+                else:  # history only: no points, so no ledger or tier work per row
+                    uow.session.add(
+                        Purchase(
+                            customer_id=customer_id,
+                            order_id=record.order_id,
+                            purchased_on=record.date,
+                            amount=record.amount,
+                            currency=record.currency,
+                            quantity=record.quantity,
+                            source="import",
+                            created_at=now,
+                        )
+                    )
                 created += 1
             if progress is not None:
                 progress(min(done * _CHUNK, len(records)))

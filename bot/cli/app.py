@@ -1,0 +1,52 @@
+"""The `retention-bot` Typer application: registers the subcommands of SPEC §1."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+from rich.table import Table
+
+from bot.cli.common import app_context, console
+from bot.cli.data import export_app, forget_app, import_app
+from storage.schema import upgrade
+
+app = typer.Typer(
+    help="retention-bot: customer retention for small businesses (Telegram for customers, Slack for staff).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(forget_app, name="forget")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema on DATABASE_URL."""
+    with app_context() as ctx:
+        status = upgrade(ctx.engine)
+        console.print(f"Database schema is at revision {status.current} (newest).")
+
+
+@app.command()
+def demo() -> None:
+    """Set up ./retention.db with realistic sample data (real CDNOW purchase rhythms, made-up people)."""
+    from bot.demo.seed import seed_demo
+
+    with app_context() as ctx:
+        upgrade(ctx.engine)
+        summary = seed_demo(ctx)
+        table = Table(title="retention-bot demo data", show_header=False)
+        table.add_row("customers", f"{summary.customers:,}")
+        table.add_row("purchases", f"{summary.purchases:,}")
+        table.add_row("points outstanding", f"{summary.points_outstanding:,}")
+        table.add_row("database", ctx.settings.database_url)
+        console.print(table)
+        console.print("Seeded just now." if summary.seeded_now else "Already seeded; nothing was added.")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,180 @@
+"""`import`, `export` and `forget`: moving customer data in and out."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.cli.common import app_context, confirm_or_exit, console, err_console, fail
+from bot.context import AppContext
+from bot.importing import ImportFileError, ImportResult, read_customers, read_purchases
+from bot.services import imports
+from bot.services.customers import find_customer
+from bot.services.privacy import export_json, forget_customer
+from storage.schema import require_current
+
+R = TypeVar("R")
+
+import_app = typer.Typer(help="Import customers or purchases from CSV or XLSX.", no_args_is_help=True)
+export_app = typer.Typer(help="Export a customer's full data as JSON.", no_args_is_help=True)
+forget_app = typer.Typer(help="Erase a customer's personal data.", no_args_is_help=True)
+
+FileArg = Annotated[Path, typer.Argument(help="CSV or XLSX file; the header is line 1.")]
+EncodingOpt = Annotated[
+    str | None, typer.Option("--encoding", help="Text encoding of a CSV (gbk, big5, …); default UTF-8.")
+]
+MapOpt = Annotated[
+    list[str] | None, typer.Option("--map", help="Rename a column: --map 'Mobile=phone'. Repeatable.")
+]
+SkipOpt = Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")]
+
+
+def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        header, sep, field = pair.partition("=")
+        if not sep or not header.strip() or not field.strip():
+            fail(f"--map takes header=field, got {pair!r}")
+        mapping[header.strip()] = field.strip()
+    return mapping
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _report_bad_rows(path: Path, bad_rows: list[tuple[int, str]], good: int, skip: bool) -> None:
+    for line, reason in bad_rows[:50]:
+        err_console.print(f"{path.name}: line {line}: {reason}", markup=False, highlight=False)
+    if len(bad_rows) > 50:
+        err_console.print(f"… and {len(bad_rows) - 50} more bad rows", markup=False)
+    if bad_rows and not skip:
+        fail(
+            f"{len(bad_rows)} bad row(s) in {path.name}; nothing was imported "
+            f"(fix them, or pass --skip-bad-rows to import the {good} good row(s))"
+        )
+
+
+def _today(ctx: AppContext) -> date:
+    return ctx.clock.now().astimezone(ctx.settings.tz).date()
+
+
+def _checked(file: Path, result: ImportResult[R], skip_bad_rows: bool) -> list[R]:
+    """The good records, after reporting warnings and bad rows (exit 2 on bad rows without --skip)."""
+    for warning in result.warnings:
+        err_console.print(f"warning: {warning}", markup=False)
+    bad = [(row.line, row.reason) for row in result.bad_rows]
+    _report_bad_rows(file, bad, len(result.records), skip_bad_rows)
+    return [record for _, record in result.records]
+
+
+@import_app.command("customers")
+def import_customers_command(
+    file: FileArg, encoding: EncodingOpt = None, map_: MapOpt = None, skip_bad_rows: SkipOpt = False
+) -> None:
+    """Customers by their id: customer_id (required), name, phone, email, birthday, language, tags."""
+    with app_context() as ctx:
+        require_current(ctx.engine)
+        try:
+            result = read_customers(
+                file,
+                encoding=encoding,
+                mapping=_mapping(map_),
+                default_region=ctx.settings.default_phone_region,
+                today=_today(ctx),
+            )
+        except ImportFileError as exc:
+            fail(str(exc))
+        records = _checked(file, result, skip_bad_rows)
+        with _progress() as progress:
+            task = progress.add_task("Saving customers", total=len(records))
+            counts = imports.import_customers(
+                ctx.uow(), ctx.clock, records, progress=lambda n: progress.update(task, completed=n)
+            )
+        _print_counts("customers", counts, len(result.bad_rows))
+
+
+AwardOpt = Annotated[
+    bool, typer.Option("--award-points", help="Credit loyalty points for these purchases (default: none).")
+]
+
+
+@import_app.command("purchases")
+def import_purchases_command(
+    file: FileArg,
+    encoding: EncodingOpt = None,
+    map_: MapOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    award_points: AwardOpt = False,
+) -> None:
+    """Purchases: customer_id, date, amount (required), order_id, quantity, currency."""
+    with app_context() as ctx:
+        require_current(ctx.engine)
+        try:
+            result = read_purchases(file, encoding=encoding, mapping=_mapping(map_), today=_today(ctx))
+        except ImportFileError as exc:
+            fail(str(exc))
+        records = _checked(file, result, skip_bad_rows)
+        with _progress() as progress:
+            task = progress.add_task("Saving purchases", total=len(records))
+            counts = imports.import_purchases(
+                ctx.uow(),
+                ctx.clock,
+                ctx.rules,
+                ctx.settings.tz,
+                records,
+                award_points=award_points,
+                progress=lambda n: progress.update(task, completed=n),
+            )
+        _print_counts("purchases", counts, len(result.bad_rows))
+
+
+def _print_counts(what: str, counts: imports.ImportCounts, bad: int) -> None:
+    table = Table(title=f"Imported {what}", show_header=False)
+    table.add_row("new", str(counts.created))
+    if what == "customers":
+        table.add_row("updated", str(counts.updated))
+    table.add_row("already there", str(counts.unchanged))
+    if counts.customers_created:
+        table.add_row("new customers (from unknown ids)", str(counts.customers_created))
+    if bad:
+        table.add_row("bad rows skipped", str(bad))
+    console.print(table)
+
+
+@export_app.command("customer")
+def export_customer_command(customer: Annotated[str, typer.Argument(help="The customer's id.")]) -> None:
+    """Print one JSON object with everything stored about the customer (SPEC §1 keys)."""
+    with app_context() as ctx:
+        require_current(ctx.engine)
+        found = find_customer(ctx.uow(), customer, default_region=ctx.settings.default_phone_region)
+        assert found.id is not None
+        typer.echo(export_json(ctx.uow(), ctx.clock, found.id))
+
+
+@forget_app.command("customer")
+def forget_customer_command(
+    customer: Annotated[str, typer.Argument(help="The customer's id.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a customer's personal data; purchases, points and scores remain as anonymous aggregates."""
+    with app_context() as ctx:
+        require_current(ctx.engine)
+        found = find_customer(ctx.uow(), customer, default_region=ctx.settings.default_phone_region)
+        assert found.id is not None
+        question = f"Erase the personal data of customer {found.external_id}? This cannot be undone."
+        confirm_or_exit(question, yes=yes)
+        forget_customer(ctx.uow(), ctx.clock, customer_id=found.id, actor="cli")
+        console.print(f"Customer {customer} was forgotten; anonymous aggregates remain.")
