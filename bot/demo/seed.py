@@ -59,7 +59,7 @@ def _person(rng: random.Random, index: int) -> tuple[str, str, Language]:
     """(name, E.164 phone in a fictional range for the language's market, language)."""
     language: Language = rng.choices(("en", "zh-Hans", "zh-Hant"), weights=(5, 3, 2))[0]
     if language == "en":
-        return f"{rng.choice(_EN_FIRST)} {rng.choice(_EN_LAST)}", f"+1201555{index:04d}", language
+        return f"{rng.choice(_EN_FIRST)} {rng.choice(_EN_LAST)}", f"+1201234{index:04d}", language
     if language == "zh-Hans":
         return rng.choice(_ZH_SURNAME) + rng.choice(_HANS_GIVEN), f"+8613800{index:06d}", language
     return rng.choice(_ZH_SURNAME) + rng.choice(_HANT_GIVEN), f"+88691{index:07d}", language

@@ -14,7 +14,7 @@ from storage.models import ChatIdentity, Customer
 from storage.uow import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONEISH = re.compile(r"^[+\d][\d\s().-]{5,}$")
+_PHONEISH = re.compile(r"^[+(\d][\d\s().-]{5,}$")
 
 
 def follow_merges(uow: UnitOfWork, customer: Customer) -> Customer:

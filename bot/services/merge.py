@@ -87,6 +87,7 @@ def merge_customers(
         duplicate.merged_into_id = keep_id
         duplicate.updated_at = now
         uow.session.add_all([keep, duplicate])
+        uow.flush()
         uow.session.expire_all()
         record_audit(
             uow,
