@@ -57,10 +57,18 @@ def test_merge_moves_identities_history_and_points_to_the_kept_customer(ctx: App
     buy(ctx, imported, "100")
     buy(ctx, from_telegram, "30")
     assert from_telegram.id is not None and imported.id is not None
-    log_interaction(ctx.uow(), ctx.clock, customer_id=from_telegram.id, channel="telegram", direction="inbound",
-                    kind="feedback", text="love it")
-    result = merge_customers(ctx.uow(), ctx.clock, keep_id=imported.id, duplicate_id=from_telegram.id,
-                             actor="slack:U1")
+    log_interaction(
+        ctx.uow(),
+        ctx.clock,
+        customer_id=from_telegram.id,
+        channel="telegram",
+        direction="inbound",
+        kind="feedback",
+        text="love it",
+    )
+    result = merge_customers(
+        ctx.uow(), ctx.clock, keep_id=imported.id, duplicate_id=from_telegram.id, actor="slack:U1"
+    )
     assert result.kept.phone == "+14152345678" and result.kept.name == "Ann Lee"
     assert current_balance(ctx.uow(), ctx.clock, imported.id).spendable == 130
     linked = customers.customer_for_chat(ctx.uow(), "telegram", "42")
@@ -76,8 +84,15 @@ def test_forget_erases_personal_data_but_keeps_anonymous_purchases(ctx: AppConte
     assert ann.id is not None
     customers.link_chat(ctx.uow(), ctx.clock, ann, platform="telegram", user_id="42", chat_id="42")
     buy(ctx, ann, "75")
-    log_interaction(ctx.uow(), ctx.clock, customer_id=ann.id, channel="telegram", direction="inbound",
-                    kind="feedback", text="my address is 1 Main St")
+    log_interaction(
+        ctx.uow(),
+        ctx.clock,
+        customer_id=ann.id,
+        channel="telegram",
+        direction="inbound",
+        kind="feedback",
+        text="my address is 1 Main St",
+    )
     before = export_customer(ctx.uow(), ctx.clock, ann.id)
     assert before["customer"]["name"] == "Ann Lee" and before["points"]["balance"] == 75
     forget_customer(ctx.uow(), ctx.clock, customer_id=ann.id, actor="cli")
@@ -93,16 +108,37 @@ def test_forget_erases_personal_data_but_keeps_anonymous_purchases(ctx: AppConte
 def test_interactions_are_logged_once_per_source_event_with_a_sentiment(ctx: AppContext) -> None:
     ann = new_customer(ctx)
     assert ann.id is not None
-    first, created = log_interaction(ctx.uow(), ctx.clock, customer_id=ann.id, channel="telegram",
-                                     direction="inbound", kind="feedback", text="The delivery was terrible",
-                                     source_event_id="tg:100")
-    again, created_again = log_interaction(ctx.uow(), ctx.clock, customer_id=ann.id, channel="telegram",
-                                           direction="inbound", kind="feedback", text="The delivery was terrible",
-                                           source_event_id="tg:100")
+    first, created = log_interaction(
+        ctx.uow(),
+        ctx.clock,
+        customer_id=ann.id,
+        channel="telegram",
+        direction="inbound",
+        kind="feedback",
+        text="The delivery was terrible",
+        source_event_id="tg:100",
+    )
+    again, created_again = log_interaction(
+        ctx.uow(),
+        ctx.clock,
+        customer_id=ann.id,
+        channel="telegram",
+        direction="inbound",
+        kind="feedback",
+        text="The delivery was terrible",
+        source_event_id="tg:100",
+    )
     assert created and not created_again and first.id == again.id
     assert first.sentiment is not None and first.sentiment < 0 and first.sentiment_method == "textblob"
-    chinese, _ = log_interaction(ctx.uow(), ctx.clock, customer_id=ann.id, channel="telegram",
-                                 direction="inbound", kind="feedback", text="服务太差了，再也不来了")
+    chinese, _ = log_interaction(
+        ctx.uow(),
+        ctx.clock,
+        customer_id=ann.id,
+        channel="telegram",
+        direction="inbound",
+        kind="feedback",
+        text="服务太差了，再也不来了",
+    )
     assert chinese.sentiment is not None and chinese.sentiment < 0 and chinese.sentiment_method == "snownlp"
 
 

@@ -27,7 +27,7 @@ def test_example_toml_spells_out_the_built_in_defaults() -> None:
 def test_a_bad_rules_file_is_one_clear_line(tmp_path: Path) -> None:
     bad = tmp_path / "rules.toml"
     bad.write_text("[tiers]\nlevels = [{ name = 'Gold', threshold = 10 }]\n", encoding="utf-8")
-    with pytest.raises(RulesFileError, match="tiers.*threshold 0"):
+    with pytest.raises(RulesFileError, match=r"tiers.*threshold 0"):
         load_rules(bad)
     with pytest.raises(RulesFileError, match="does not exist"):
         load_rules(tmp_path / "missing.toml")
