@@ -18,6 +18,9 @@ class UnitOfWork:
         self._engine = engine
         self._depth = 0
         self._session: Session | None = None
+        self._pending_events: list[object] = []
+        self.committed_events: list[object] = []
+        """Events recorded during a unit of work that committed; the adapter publishes them."""
 
     @property
     def session(self) -> Session:
@@ -48,13 +51,19 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 session.commit()
+                self.committed_events.extend(self._pending_events)
             else:
                 session.rollback()
         finally:
+            self._pending_events = []
             session.close()
 
     def flush(self) -> None:
         self.session.flush()
+
+    def emit(self, event: object) -> None:
+        """Record a domain event; it is published only if this unit of work commits."""
+        self._pending_events.append(event)
 
 
 UowFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,81 @@
+"""A small in-process event bus for cross-platform reactions (a Telegram detractor → a Slack alert).
+
+Services record events on their unit of work; only events of a committed unit of work are
+published, after the commit, so subscribers always see the data the event talks about.
+Subscribers are async and isolated: one failing subscriber is logged and does not stop the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E")
+Subscriber = Callable[[Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DetractorAnswered:
+    customer_id: int
+    response_id: int
+    score: int
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class SurveyCommented:
+    customer_id: int
+    response_id: int
+    score: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class FeedbackReceived:
+    customer_id: int
+    interaction_id: int
+    text: str
+    negative: bool
+    ticket_id: int | None
+
+
+@dataclass(frozen=True)
+class TicketOpened:
+    customer_id: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class CustomerMessaged:
+    """A customer wrote while a ticket is open: the text goes into the ticket's Slack thread."""
+
+    customer_id: int
+    ticket_id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class TicketResolved:
+    customer_id: int
+    ticket_id: int
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: dict[type, list[Subscriber]] = defaultdict(list)
+
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        self._subscribers[event_type].append(handler)
+
+    async def publish(self, events: Iterable[object]) -> None:
+        for event in events:
+            for handler in self._subscribers.get(type(event), ()):
+                try:
+                    await handler(event)
+                except Exception:
+                    log.exception("subscriber %s failed on %r", getattr(handler, "__qualname__", handler), event)
