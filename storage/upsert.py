@@ -15,6 +15,8 @@ def insert_ignore(session: Session, table: type[SQLModel], rows: Sequence[Mappin
         return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table.__table__).values(list(rows)).on_conflict_do_nothing()  # type: ignore[attr-defined]
-    result = session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    sa_table = table.__table__  # type: ignore[attr-defined]
+    statement = insert(sa_table).values(list(rows)).on_conflict_do_nothing()
+    # Count through RETURNING: rowcount of a multi-row insert is not reliable across drivers.
+    inserted = session.execute(statement.returning(*sa_table.primary_key.columns)).all()
+    return len(inserted)

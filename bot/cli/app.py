@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -45,6 +46,26 @@ def demo() -> None:
         table.add_row("database", ctx.settings.database_url)
         console.print(table)
         console.print("Seeded just now." if summary.seeded_now else "Already seeded; nothing was added.")
+
+
+@app.command()
+def run(
+    no_telegram: Annotated[
+        bool, typer.Option("--no-telegram", help="Do not start the Telegram bot.")
+    ] = False,
+    no_slack: Annotated[bool, typer.Option("--no-slack", help="Do not start the Slack app.")] = False,
+    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Do not run scheduled jobs.")] = False,
+) -> None:
+    """Run the bots, the scheduler and the HTTP server (/healthz, /slack/events, webhooks)."""
+    import asyncio
+
+    from bot.app import Parts, serve
+    from bot.logsetup import configure_logging
+
+    with app_context() as ctx:
+        configure_logging(ctx.settings)
+        parts = Parts(telegram=not no_telegram, slack=not no_slack, scheduler=not no_scheduler)
+        asyncio.run(serve(ctx, parts))
 
 
 def main() -> None:

@@ -1,0 +1,114 @@
+"""Composition root: builds the Telegram bot, the Slack app, the scheduler and the HTTP server from
+the settings, and runs them in one asyncio loop. Nothing else wires parts together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from starlette.routing import BaseRoute
+
+from bot.context import AppContext
+from bot.web import build_server, build_web_app
+from storage.schema import require_current
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A part of the running bot (Telegram, Slack, scheduler): routes to serve, and a lifecycle."""
+
+    name: str
+    routes: list[BaseRoute]
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Parts:
+    telegram: bool = True
+    slack: bool = True
+    scheduler: bool = True
+
+
+@dataclass
+class Runtime:
+    ctx: AppContext
+    components: list[Component]
+    status: dict[str, str] = field(default_factory=dict)
+
+    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+        """Start every part and the HTTP server, wait for `stop`, then shut down in reverse order."""
+        routes = [route for component in self.components for route in component.routes]
+        server = build_server(
+            build_web_app(self.ctx, routes, self.status),
+            self.ctx.settings.http_host,
+            self.ctx.settings.http_port,
+        )
+        started: list[Component] = []
+        serving = asyncio.create_task(server.serve(), name="http")
+        try:
+            while not server.started:
+                if serving.done():
+                    serving.result()  # raises the bind error, if any
+                    raise RuntimeError("the HTTP server stopped during start-up")
+                await asyncio.sleep(0.02)
+            for component in self.components:
+                self.status[component.name] = "starting"
+                await component.start()
+                started.append(component)
+                self.status[component.name] = "running"
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+        finally:
+            for component in reversed(started):
+                self.status[component.name] = "stopping"
+                try:
+                    await component.stop()
+                except Exception:
+                    log.exception("stopping %s failed", component.name)
+                self.status[component.name] = "off"
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await serving
+
+    @property
+    def port(self) -> int:
+        return self.ctx.settings.http_port
+
+
+def build_components(ctx: AppContext, parts: Parts) -> tuple[list[Component], dict[str, str]]:
+    """The parts that are switched on and have what they need (a missing token switches a part off)."""
+    components: list[Component] = []
+    status: dict[str, str] = {}
+    settings = ctx.settings
+    # Telegram (handlers/telegram) and Slack (handlers/slack) register here as they land.
+    status["telegram"] = "off"
+    status["slack"] = "off"
+    del settings
+    if parts.scheduler:
+        from bot.jobs.scheduler import SchedulerComponent
+
+        components.append(SchedulerComponent(ctx))
+    else:
+        status["scheduler"] = "off"
+    return components, status
+
+
+async def serve(ctx: AppContext, parts: Parts) -> None:
+    """`retention-bot run`: refuse an out-of-date schema, then run until SIGINT/SIGTERM."""
+    require_current(ctx.engine)
+    components, status = build_components(ctx, parts)
+    runtime = Runtime(ctx, components, status)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.run(stop)

@@ -1,0 +1,55 @@
+"""The one HTTP server: /healthz, and the routes the parts add (/slack/events, the Telegram webhook, …)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import uvicorn
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from bot.context import AppContext
+
+log = logging.getLogger(__name__)
+
+
+def build_web_app(ctx: AppContext, routes: Sequence[BaseRoute], status: dict[str, str]) -> Starlette:
+    """A Starlette app with `/healthz` plus the given routes; `status` is each part's live state."""
+
+    async def healthz(_: Request) -> JSONResponse:
+        try:
+            await asyncio.to_thread(_ping, ctx)
+            database = "ok"
+        except Exception as exc:  # health must answer, whatever the database does
+            log.warning("health check: database unreachable: %s", exc)
+            database = "unreachable"
+        healthy = database == "ok" and all(state in ("running", "off") for state in status.values())
+        body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "database": database, **status}
+        return JSONResponse(body, status_code=200 if healthy else 503)
+
+    return Starlette(routes=[Route("/healthz", healthz), *routes])
+
+
+def _ping(ctx: AppContext) -> None:
+    with ctx.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the runner owns SIGINT/SIGTERM and stops every part."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def build_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    return _Server(config)
