@@ -1,6 +1,6 @@
 """SQLModel tables, grouped by aggregate. Importing this package registers every table."""
 
-from storage.models.customers import ChatIdentity, Customer, Interaction, StaffMember
+from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
 from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
 from storage.models.support import FollowUp, Ticket
@@ -13,6 +13,7 @@ __all__ = [
     "FollowUp",
     "Interaction",
     "JobRun",
+    "LinkCode",
     "PointsEntry",
     "ProcessedUpdate",
     "Purchase",

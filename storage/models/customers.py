@@ -76,3 +76,16 @@ class Interaction(SQLModel, table=True):
     """An unsolicited message (survey, reminder, offer, greeting): the 24-hour rule counts these."""
     source_event_id: str | None = Field(default=None, max_length=128, unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code in a Telegram deep link (`/start CODE`) that binds a chat to a customer."""
+
+    __tablename__ = "link_code"
+
+    code: str = Field(primary_key=True, max_length=32)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 15:57:55.833225
+Create Date: 2026-11-23 16:11:01.507692
 """
 
 from collections.abc import Sequence
@@ -182,6 +182,23 @@ def upgrade() -> None:
     with op.batch_alter_table("interaction", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_interaction_created_at"), ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_interaction_customer_id"), ["customer_id"], unique=False)
+
+    op.create_table(
+        "link_code",
+        sa.Column("code", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customer.id"],
+        ),
+        sa.PrimaryKeyConstraint("code"),
+    )
+    with op.batch_alter_table("link_code", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_code_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
         "purchase",
@@ -414,6 +431,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_purchase_customer_id"))
 
     op.drop_table("purchase")
+    with op.batch_alter_table("link_code", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_link_code_customer_id"))
+
+    op.drop_table("link_code")
     with op.batch_alter_table("interaction", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_interaction_customer_id"))
         batch_op.drop_index(batch_op.f("ix_interaction_created_at"))

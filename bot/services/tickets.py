@@ -1,0 +1,159 @@
+"""Feedback and complaint tickets: what a customer says, when it becomes a ticket, and closing it.
+
+A ticket is the conversation with one customer about one problem. While it is open, the
+customer's messages belong to it (they are relayed into its Slack thread); at most one ticket
+per customer is open at a time, so an alert is updated instead of posted twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.events import CustomerMessaged, FeedbackReceived, TicketOpened, TicketResolved
+from bot.services.audit import record_audit
+from bot.services.errors import AlreadyDone, InvalidInput
+from bot.services.interactions import log_interaction
+from bot.text.sentiment import is_complaint
+from storage.models import Ticket
+from storage.uow import UnitOfWork
+
+MAX_FEEDBACK = 4000
+
+
+@dataclass(frozen=True)
+class FeedbackOutcome:
+    interaction_id: int
+    negative: bool
+    ticket: Ticket | None
+    ticket_opened: bool
+    duplicate: bool
+    """The same inbound message (source event) was handled before: nothing changed."""
+
+
+def open_ticket_of(uow: UnitOfWork, customer_id: int) -> Ticket | None:
+    with uow:
+        return uow.session.exec(
+            select(Ticket)
+            .where(Ticket.customer_id == customer_id, Ticket.status == "open")
+            .order_by(col(Ticket.opened_at).desc())
+        ).first()
+
+
+def get_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
+    with uow:
+        ticket = uow.session.get(Ticket, ticket_id)
+        if ticket is None:
+            raise InvalidInput(f"no ticket #{ticket_id}")
+        return ticket
+
+
+def ticket_for_thread(uow: UnitOfWork, channel: str, thread_ts: str) -> Ticket | None:
+    """The ticket whose Slack alert is the root of this thread."""
+    with uow:
+        return uow.session.exec(
+            select(Ticket).where(Ticket.slack_channel == channel, Ticket.slack_ts == thread_ts)
+        ).first()
+
+
+def open_ticket(
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, source: str, text: str
+) -> tuple[Ticket, bool]:
+    """The customer's open ticket, or a new one (second value: newly opened?)."""
+    with uow:
+        existing = open_ticket_of(uow, customer_id)
+        if existing is not None:
+            return existing, False
+        ticket = Ticket(
+            customer_id=customer_id, source=source, text=text[:MAX_FEEDBACK], opened_at=clock.now()
+        )
+        uow.session.add(ticket)
+        uow.flush()
+        assert ticket.id is not None
+        uow.emit(TicketOpened(customer_id=customer_id, ticket_id=ticket.id))
+        return ticket, True
+
+
+def receive_feedback(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: int,
+    text: str,
+    source_event_id: str | None,
+    channel: str = "telegram",
+) -> FeedbackOutcome:
+    """Log what the customer wrote (with sentiment); a complaint or negative message opens a ticket.
+
+    While a ticket is open, every message from the customer joins it (and reaches its thread).
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidInput("feedback cannot be empty")
+    with uow:
+        interaction, created = log_interaction(
+            uow,
+            clock,
+            customer_id=customer_id,
+            channel=channel,
+            direction="inbound",
+            kind="feedback",
+            text=text[:MAX_FEEDBACK],
+            source_event_id=source_event_id,
+        )
+        assert interaction.id is not None
+        negative = (interaction.sentiment is not None and interaction.sentiment <= -0.1) or is_complaint(text)
+        if not created:
+            return FeedbackOutcome(interaction.id, negative, open_ticket_of(uow, customer_id), False, True)
+        current = open_ticket_of(uow, customer_id)
+        if current is not None:
+            assert current.id is not None
+            uow.emit(
+                CustomerMessaged(customer_id=customer_id, ticket_id=current.id, text=text[:MAX_FEEDBACK])
+            )
+            return FeedbackOutcome(interaction.id, negative, current, False, False)
+        ticket, opened = (None, False)
+        if negative:
+            ticket, opened = open_ticket(uow, clock, customer_id=customer_id, source="feedback", text=text)
+        uow.emit(
+            FeedbackReceived(
+                customer_id=customer_id,
+                interaction_id=interaction.id,
+                text=text[:MAX_FEEDBACK],
+                negative=negative,
+                ticket_id=ticket.id if ticket else None,
+            )
+        )
+        return FeedbackOutcome(interaction.id, negative, ticket, opened, False)
+
+
+def attach_slack_thread(uow: UnitOfWork, *, ticket_id: int, channel: str, ts: str) -> None:
+    """Remember the alert message whose thread is this ticket's conversation."""
+    with uow:
+        ticket = get_ticket(uow, ticket_id)
+        ticket.slack_channel, ticket.slack_ts = channel, ts
+        uow.session.add(ticket)
+
+
+def resolve_ticket(uow: UnitOfWork, clock: Clock, *, ticket_id: int, actor: str) -> Ticket:
+    """Close the ticket at once; a second resolve changes nothing (and says so)."""
+    now = clock.now()
+    with uow:
+        ticket = get_ticket(uow, ticket_id)
+        if ticket.status == "resolved":
+            raise AlreadyDone(f"ticket #{ticket_id} is already resolved")
+        ticket.status, ticket.resolved_at, ticket.resolved_by = "resolved", now, actor
+        uow.session.add(ticket)
+        record_audit(
+            uow,
+            actor=actor,
+            action="ticket.resolve",
+            at=now,
+            customer_id=ticket.customer_id,
+            ticket_id=ticket_id,
+        )
+        assert ticket.id is not None
+        uow.emit(TicketResolved(customer_id=ticket.customer_id, ticket_id=ticket.id))
+        return ticket
