@@ -65,6 +65,26 @@ class TicketResolved:
     ticket_id: int
 
 
+@dataclass(frozen=True)
+class StaffReplied:
+    """Staff chose to send `text` to the customer (Reply to customer, or relay mode `all`)."""
+
+    customer_id: int
+    ticket_id: int | None
+    interaction_id: int
+    text: str
+    staff_name: str
+
+
+@dataclass(frozen=True)
+class PointsAdjusted:
+    """An admin changed the customer's points and the customer should be told (not --quiet)."""
+
+    customer_id: int
+    delta: int
+    note: str
+
+
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Subscriber]] = defaultdict(list)
@@ -78,4 +98,6 @@ class EventBus:
                 try:
                     await handler(event)
                 except Exception:
-                    log.exception("subscriber %s failed on %r", getattr(handler, "__qualname__", handler), event)
+                    log.exception(
+                        "subscriber %s failed on %r", getattr(handler, "__qualname__", handler), event
+                    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from bot.clock import Clock
-from bot.events import CustomerMessaged, FeedbackReceived, TicketOpened, TicketResolved
+from bot.events import CustomerMessaged, FeedbackReceived, StaffReplied, TicketOpened, TicketResolved
 from bot.services.audit import record_audit
 from bot.services.errors import AlreadyDone, InvalidInput
 from bot.services.interactions import log_interaction
@@ -157,3 +157,69 @@ def resolve_ticket(uow: UnitOfWork, clock: Clock, *, ticket_id: int, actor: str)
         assert ticket.id is not None
         uow.emit(TicketResolved(customer_id=ticket.customer_id, ticket_id=ticket.id))
         return ticket
+
+
+def add_internal_note(
+    uow: UnitOfWork, clock: Clock, *, ticket_id: int, staff_id: int, text: str, source_event_id: str | None
+) -> bool:
+    """A staff message in the ticket's thread: on the customer's timeline, never sent to them."""
+    with uow:
+        ticket = get_ticket(uow, ticket_id)
+        _, created = log_interaction(
+            uow,
+            clock,
+            customer_id=ticket.customer_id,
+            channel="slack",
+            direction="internal",
+            kind="note",
+            text=text[:MAX_FEEDBACK],
+            staff_id=staff_id,
+            source_event_id=source_event_id,
+            score=False,
+        )
+        return created
+
+
+def reply_to_customer(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: int,
+    ticket_id: int | None,
+    staff_id: int,
+    staff_name: str,
+    text: str,
+    source_event_id: str | None,
+) -> bool:
+    """Send staff's words to the customer (the Telegram side delivers on the StaffReplied event).
+
+    Returns False for a replay of the same source event (a double click, a retried event): sent once.
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidInput("the reply is empty")
+    with uow:
+        interaction, created = log_interaction(
+            uow,
+            clock,
+            customer_id=customer_id,
+            channel="telegram",
+            direction="outbound",
+            kind="staff_reply",
+            text=text[:MAX_FEEDBACK],
+            staff_id=staff_id,
+            source_event_id=source_event_id,
+            score=False,
+        )
+        if created:
+            assert interaction.id is not None
+            uow.emit(
+                StaffReplied(
+                    customer_id=customer_id,
+                    ticket_id=ticket_id,
+                    interaction_id=interaction.id,
+                    text=text[:MAX_FEEDBACK],
+                    staff_name=staff_name,
+                )
+            )
+        return created
