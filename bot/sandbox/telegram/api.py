@@ -1,0 +1,61 @@
+"""The Bot API over HTTP: `/bot<token>/<method>` and `/file/bot<token>/<file_path>`, with the real envelope.
+
+Method names are case-insensitive and GET works as well as POST, as on api.telegram.org.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.sandbox.telegram import methods_messages, methods_updates
+from bot.sandbox.telegram.calls import Call, Described, Handler
+from bot.sandbox.telegram.errors import ApiError, not_found, unauthorized
+from bot.sandbox.telegram.forms import read_params
+from bot.sandbox.telegram.state import SandboxState
+from bot.sandbox.telegram.webhook import WebhookPump
+
+logger = logging.getLogger(__name__)
+METHODS: dict[str, Handler] = {**methods_updates.HANDLERS, **methods_messages.HANDLERS}
+
+
+def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:
+    async def method_endpoint(request: Request) -> Response:
+        method = request.path_params["method"]
+        with state.lock:
+            state.stats.requests[method] += 1
+        try:
+            if request.path_params["token"] != state.token:
+                raise unauthorized()
+            handler = METHODS.get(method.lower())
+            if handler is None:
+                raise not_found()
+            outcome = await handler(Call(state, await read_params(request), request, pump))
+        except ApiError as error:
+            with state.lock:
+                state.stats.errors[error.code] += 1
+            state.changed()
+            logger.debug("sandbox %s -> %s %s", method, error.code, error.description)
+            return JSONResponse(error.envelope(), status_code=error.code)
+        body: dict[str, Any] = {"ok": True, "result": outcome}
+        if isinstance(outcome, Described):
+            body = {"ok": True, "result": outcome.result, "description": outcome.description}
+        return JSONResponse(body)
+
+    async def file_endpoint(request: Request) -> Response:
+        if request.path_params["token"] != state.token:
+            return JSONResponse(unauthorized().envelope(), status_code=401)
+        with state.lock:
+            upload = state.find_upload_by_path(request.path_params["file_path"])
+        if upload is None:
+            return JSONResponse(not_found().envelope(), status_code=404)
+        return Response(upload.data, media_type=upload.mime_type or "application/octet-stream")
+
+    return [
+        Route("/bot{token}/{method}", method_endpoint, methods=["GET", "POST"]),
+        Route("/file/bot{token}/{file_path:path}", file_endpoint, methods=["GET"]),
+    ]
