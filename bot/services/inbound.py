@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.models import ProcessedUpdate
-from storage.upsert import insert_ignore
 from storage.uow import UnitOfWork
+from storage.upsert import insert_ignore
 
 
 def claim_inbound(uow: UnitOfWork, *, platform: str, key: str, now: datetime) -> bool:
