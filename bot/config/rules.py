@@ -91,6 +91,47 @@ class BirthdayRules(_Rule):
     """A birthday entered fewer days than this before it earns no reward (anti-gaming)."""
 
 
+class WinbackVariant(_Rule):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    text: str
+    text_zh_hans: str | None = None
+    text_zh_hant: str | None = None
+
+    def display_text(self, language: str) -> str:
+        if language == "zh-Hans" and self.text_zh_hans:
+            return self.text_zh_hans
+        if language == "zh-Hant" and self.text_zh_hant:
+            return self.text_zh_hant
+        return self.text
+
+
+class WinbackRules(_Rule):
+    enabled: bool = True
+    measurement_days: int = Field(default=30, ge=1)
+    """A purchase within this many days after the offer counts as a conversion."""
+    variants: tuple[WinbackVariant, ...] = (
+        WinbackVariant(
+            name="A",
+            text="10% off your next purchase",
+            text_zh_hans="下次购物享九折",
+            text_zh_hant="下次購物享九折",
+        ),
+        WinbackVariant(
+            name="B",
+            text="double points on your next purchase",
+            text_zh_hans="下次购物双倍积分",
+            text_zh_hant="下次購物雙倍點數",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> WinbackRules:
+        names = [variant.name for variant in self.variants]
+        if self.enabled and (len(names) < 1 or len(set(names)) != len(names)):
+            raise ValueError("win-back variants need distinct names (at least one when enabled)")
+        return self
+
+
 class BusinessRules(_Rule):
     earning: EarningRules = EarningRules()
     tiers: TierRules = TierRules()
@@ -110,6 +151,7 @@ class BusinessRules(_Rule):
     contact: ContactRules = ContactRules()
     risk: RiskRules = RiskRules()
     birthday: BirthdayRules = BirthdayRules()
+    winback: WinbackRules = WinbackRules()
 
     def reward(self, code: str) -> RewardRule | None:
         return next((reward for reward in self.rewards if reward.code == code), None)

@@ -3,7 +3,7 @@
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
 from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
-from storage.models.support import FollowUp, Ticket
+from storage.models.support import FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "SurveyDispatch",
     "SurveyResponse",
     "Ticket",
+    "WinbackOffer",
 ]

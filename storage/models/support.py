@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.models._base import utcnow
@@ -35,3 +36,22 @@ class FollowUp(SQLModel, table=True):
     snooze_reason: str | None = Field(default=None, max_length=500)
     last_contacted_at: datetime | None = None
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class WinbackOffer(SQLModel, table=True):
+    """One win-back offer to a newly at-risk customer, with its A/B variant and outcome."""
+
+    __tablename__ = "winback_offer"
+    __table_args__ = (UniqueConstraint("customer_id", "episode", name="uq_winback_customer_episode"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    episode: str = Field(max_length=16)
+    """The at-risk snapshot day that made the customer eligible: one offer per at-risk episode."""
+    variant: str = Field(max_length=32)
+    status: str = Field(default="queued", max_length=16)
+    """queued, sent, skipped, failed."""
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    converted_at: datetime | None = None
+    """The first purchase within the measurement window after the offer was sent."""

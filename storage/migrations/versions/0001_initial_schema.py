@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:11:01.507692
+Create Date: 2026-11-23 16:12:51.429906
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
+
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -301,6 +302,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ticket_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
+        "winback_offer",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("episode", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("variant", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("converted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customer.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("customer_id", "episode", name="uq_winback_customer_episode"),
+    )
+    with op.batch_alter_table("winback_offer", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_winback_offer_customer_id"), ["customer_id"], unique=False)
+
+    op.create_table(
         "points_entry",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
@@ -413,6 +434,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_points_entry_customer_id"))
 
     op.drop_table("points_entry")
+    with op.batch_alter_table("winback_offer", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_winback_offer_customer_id"))
+
+    op.drop_table("winback_offer")
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_customer_id"))
 
