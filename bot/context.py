@@ -29,7 +29,9 @@ class AppContext:
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> AppContext:
-        return cls(settings=settings, rules=load_rules(settings.retention_config), clock=clock or SystemClock())
+        return cls(
+            settings=settings, rules=load_rules(settings.retention_config), clock=clock or SystemClock()
+        )
 
     @cached_property
     def engine(self) -> Engine:
@@ -39,7 +41,9 @@ class AppContext:
         """A fresh unit of work (one per command, update or job)."""
         return UnitOfWork(self.engine)
 
-    async def call(self, service: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def call(
+        self, service: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run a (blocking) service function in a worker thread with a fresh unit of work, then
         publish the events it recorded — only if it committed."""
         uow = self.uow()
