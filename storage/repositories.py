@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from storage.models import ChatIdentity, Customer, PointsEntry, Purchase
 
 
-def live_customers() -> object:
+def live_customers() -> ColumnElement[bool]:
     """Customers that are neither merged into another nor erased."""
-    return (col(Customer.merged_into_id).is_(None)) & (col(Customer.erased_at).is_(None))
+    return and_(col(Customer.merged_into_id).is_(None), col(Customer.erased_at).is_(None))
 
 
 def customer_by_external_id(session: Session, external_id: str) -> Customer | None:
@@ -29,12 +29,12 @@ def customer_by_id(session: Session, customer_id: int, *, for_update: bool = Fal
 
 
 def customers_by_phone(session: Session, phone: str) -> Sequence[Customer]:
-    return session.exec(select(Customer).where(Customer.phone == phone, live_customers())).all()  # type: ignore[arg-type]
+    return session.exec(select(Customer).where(Customer.phone == phone, live_customers())).all()
 
 
 def customers_by_exact_name(session: Session, name: str) -> Sequence[Customer]:
     return session.exec(
-        select(Customer).where(func.lower(Customer.name) == name.lower(), live_customers())  # type: ignore[arg-type]
+        select(Customer).where(func.lower(Customer.name) == name.lower(), live_customers())
     ).all()
 
 
@@ -45,7 +45,7 @@ def customers_matching(session: Session, text: str, limit: int = 20) -> Sequence
     return session.exec(
         select(Customer)
         .where(
-            live_customers(),  # type: ignore[arg-type]
+            live_customers(),
             or_(
                 func.lower(Customer.name).like(pattern, escape="\\"),
                 func.lower(Customer.email).like(pattern, escape="\\"),

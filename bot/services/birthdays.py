@@ -41,7 +41,7 @@ def greet_birthdays(
     greetings: list[BirthdayGreeting] = []
     with uow:
         candidates = uow.session.exec(
-            select(Customer).where(live_customers(), col(Customer.birthday).is_not(None))  # type: ignore[arg-type]
+            select(Customer).where(live_customers(), col(Customer.birthday).is_not(None))
         ).all()
         for customer in candidates:
             assert customer.birthday is not None and customer.id is not None
