@@ -10,6 +10,8 @@ from rich.table import Table
 
 from bot.cli.common import app_context, console
 from bot.cli.data import export_app, forget_app, import_app
+from bot.cli.jobs import jobs
+from bot.cli.score import score_app
 from storage.schema import upgrade
 
 app = typer.Typer(
@@ -21,6 +23,8 @@ app = typer.Typer(
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(forget_app, name="forget")
+app.command()(jobs)
+app.add_typer(score_app)
 
 
 @app.command()

@@ -34,3 +34,28 @@ class DailySchedule:
         local_day = now.astimezone(self.tz).date()
         moment = self.scheduled_moment(local_day)
         return moment if moment > now else self.scheduled_moment(local_day + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class HourlySchedule:
+    """Due once per local clock hour, at `minute` past (reminders, win-back conversions)."""
+
+    minute: int
+    tz: ZoneInfo
+
+    def due_period(self, now: datetime) -> str | None:
+        local = now.astimezone(self.tz)
+        if local.minute < self.minute:
+            return None
+        # The UTC offset is part of the period: the repeated hour at the end of DST is its own hour.
+        return local.strftime("%Y-%m-%dT%H%z")
+
+    def next_run(self, now: datetime) -> datetime:
+        local = now.astimezone(self.tz).replace(second=0, microsecond=0)
+        candidate = local.replace(minute=self.minute)
+        if candidate <= local:
+            candidate = (local.replace(minute=0) + timedelta(hours=1)).replace(minute=self.minute)
+        return candidate
+
+
+Schedule = DailySchedule | HourlySchedule

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 
 from bot.context import AppContext
 from bot.jobs.claims import claim, finish
-from bot.jobs.schedule import DailySchedule
+from bot.jobs.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ JobFunction = Callable[[AppContext, str], Awaitable[str]]
 @dataclass(frozen=True)
 class ScheduledJob:
     name: str
-    schedule: DailySchedule
+    schedule: Schedule
     run: JobFunction
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import ManualClock
 from bot.context import AppContext
 from bot.jobs.claims import recent_runs
-from bot.jobs.schedule import DailySchedule
+from bot.jobs.schedule import DailySchedule, HourlySchedule
 from bot.jobs.scheduler import ScheduledJob, run_due_jobs
 from tests.conftest import make_context
 
@@ -97,3 +97,13 @@ def test_two_processes_on_one_postgres_run_the_job_once(postgres_url: str, clock
     assert calls == ["2026-05-01"]
     first.close()
     second.close()
+
+
+def test_hourly_jobs_run_each_hour_including_the_repeated_hour_when_dst_ends() -> None:
+    hourly = HourlySchedule(5, BERLIN)
+    # 25 Oct 2026: 03:00 CEST becomes 02:00 CET, so local 02:xx happens twice.
+    start = datetime(2026, 10, 24, 23, 0, tzinfo=UTC)
+    periods = {hourly.due_period(start + timedelta(minutes=10 * step)) for step in range(6 * 4)}
+    periods.discard(None)
+    assert len(periods) == 4  # four real hours, although the wall clock shows 02:xx twice
+    assert hourly.due_period(datetime(2026, 10, 25, 0, 4, tzinfo=UTC)) is None

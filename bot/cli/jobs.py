@@ -1,0 +1,38 @@
+"""`retention-bot jobs`: the scheduled jobs, their last runs, next runs and failures."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from bot.cli.common import app_context, console
+from bot.jobs.claims import recent_runs
+from bot.jobs.scheduler import default_jobs
+from storage.schema import require_current
+
+
+def jobs() -> None:
+    """List the scheduled jobs with their next run, and the latest runs with their outcome."""
+    with app_context() as ctx:
+        require_current(ctx.engine)
+        now = ctx.clock.now()
+        tz = ctx.settings.tz
+        schedule = Table(title=f"Scheduled jobs ({ctx.settings.timezone})")
+        for column in ("job", "next run"):
+            schedule.add_column(column)
+        for job in default_jobs(ctx):
+            schedule.add_row(job.name, job.schedule.next_run(now).astimezone(tz).strftime("%Y-%m-%d %H:%M"))
+        console.print(schedule)
+        runs = Table(title="Latest runs")
+        for column in ("job", "period", "status", "started", "finished", "outcome"):
+            runs.add_column(column, overflow="fold")
+        for run in recent_runs(ctx.uow(), limit=30):
+            runs.add_row(
+                run.job_name,
+                run.period,
+                run.status,
+                run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                run.finished_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if run.finished_at else "—",
+                run.detail,
+                style="red" if run.status == "failed" else None,
+            )
+        console.print(runs)
