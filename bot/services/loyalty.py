@@ -42,6 +42,17 @@ class PointsSummary:
     recent: tuple[PointsEntry, ...]
 
 
+def _append_once(uow: UnitOfWork, entry: PointsEntry) -> tuple[PointsEntry, bool]:
+    """Append `entry` unless its idempotency key is already in the ledger (then return that entry)."""
+    with uow:
+        existing = repo.ledger_entry_by_key(uow.session, entry.idempotency_key)
+        if existing is not None:
+            return existing, False
+        uow.session.add(entry)
+        uow.flush()
+        return entry, True
+
+
 def credit_points(
     uow: UnitOfWork,
     clock: Clock,
@@ -60,12 +71,10 @@ def credit_points(
     if points <= 0:
         raise InvalidInput("a credit must be a positive number of points")
     now = clock.now()
-    with uow:
-        existing = repo.ledger_entry_by_key(uow.session, idempotency_key)
-        if existing is not None:
-            return existing, False
-        earning = rules.earning
-        entry = PointsEntry(
+    earning = rules.earning
+    return _append_once(
+        uow,
+        PointsEntry(
             customer_id=customer_id,
             delta=points,
             kind=kind,
@@ -76,10 +85,8 @@ def credit_points(
             expires_at=now + timedelta(days=earning.expiry_days) if earning.expiry_days else None,
             purchase_id=purchase_id,
             created_at=now,
-        )
-        uow.session.add(entry)
-        uow.flush()
-        return entry, True
+        ),
+    )
 
 
 def debit_points(
@@ -99,11 +106,9 @@ def debit_points(
     if points <= 0:
         raise InvalidInput("a debit must be a positive number of points")
     now = clock.now()
-    with uow:
-        existing = repo.ledger_entry_by_key(uow.session, idempotency_key)
-        if existing is not None:
-            return existing, False
-        entry = PointsEntry(
+    return _append_once(
+        uow,
+        PointsEntry(
             customer_id=customer_id,
             delta=-points,
             kind=kind,
@@ -114,10 +119,8 @@ def debit_points(
             lot_id=lot_id,
             purchase_id=purchase_id,
             created_at=now,
-        )
-        uow.session.add(entry)
-        uow.flush()
-        return entry, True
+        ),
+    )
 
 
 def lock_customer(uow: UnitOfWork, customer_id: int) -> Customer:
