@@ -9,42 +9,46 @@ Thresholds are `AtRiskThresholds`; the defaults are the SPEC's:
 | `p_alive_drop` | repeat buyer with P(alive) < 0.5 now but not in the previous | p_from, p_to       |
 |                | snapshot (or, with `min_p_alive_drop` set, fell by that)     |                    |
 | `low_p_alive`  | repeat buyer with P(alive) < 0.5 (when the above does not)   | p_to, threshold    |
-| `overdue`      | repeat buyer overdue by more than 2 usual intervals: days    | days, usual_days   |
-|                | since the last purchase - usual interval > 2 × usual         |                    |
+| `overdue`      | repeat buyer overdue by more than twice the usual interval:  | days, usual_days   |
+|                | days since the last purchase > 2 × usual interval            |                    |
 | `low_nps`      | latest NPS answer scored <= 6                                | score, on, comment |
 | `ticket_open`  | a ticket open longer than its 48 h SLA (one per ticket)      | ticket_id, hours   |
 
-Each reason has a severity in [0, 1]: 1 - P(alive) for the P(alive) rules; for the others
-0.5 at the threshold rising to 1 at twice it (overdue: lateness / (2 · factor · usual);
-tickets: hours / (2 · SLA)); (10 - score) / 10 for NPS. The risk score combines them as
-1 - Π(1 - severity) (any strong reason is enough, weak ones add up) and is 0 when nothing
-fires. Value at risk = CLV × risk score: with only the P(alive) rule this is exactly
-CLV × (1 - P(alive)), and detractors or stuck tickets of customers the model still thinks
-alive are not ranked to zero.
+Each reason has a severity in [0, 1] that orders a customer's reasons: 1 - P(alive) for the
+P(alive) rules; for the others 0.5 at the threshold rising to 1 at twice it (overdue:
+days / (2 · factor · usual); tickets: hours / (2 · SLA)); (10 - score) / 10 for NPS.
+
+The risk score ranks everybody, flagged or not. Its purchase part is 1 - P(alive) for repeat
+buyers; BG/NBD gives one-time buyers P(alive) = 1, so theirs is the overdue severity measured
+against the reference interval (the median usual interval, as in `lifecycle`). The overdue rule
+adds no further factor: P(alive) already reads the purchase rhythm, and adding it lowered the
+holdout AUC on CDNOW (docs/benchmarks.md). NPS and ticket reasons, which the purchase model
+cannot see, combine with it as 1 - Π(1 - severity). Value at risk = CLV × risk score for
+flagged customers (0 for the others): with only the P(alive) rule it is exactly
+CLV × (1 - P(alive)).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from bot.analytics._arrays import BoolArray, FloatArray, IntArray, as_float_1d, as_float_1d_nan, same_length
 from bot.analytics.errors import InvalidInput
+from bot.analytics.reasons import NpsAnswer, OpenTicket, Reason, ReasonCode
 
-
-class ReasonCode(StrEnum):
-    """Why a customer is at risk; the i18n layer keys its sentences on these."""
-
-    OVERDUE = "overdue"
-    P_ALIVE_DROP = "p_alive_drop"
-    LOW_P_ALIVE = "low_p_alive"
-    LOW_NPS = "low_nps"
-    TICKET_OPEN = "ticket_open"
+__all__ = [
+    "AtRiskResult",
+    "AtRiskThresholds",
+    "NpsAnswer",
+    "OpenTicket",
+    "Reason",
+    "ReasonCode",
+    "assess_at_risk",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class AtRiskThresholds:
 
     p_alive: float = 0.5  # repeat buyers below this are at risk
     min_p_alive_drop: float | None = None  # also flag a fall of at least this much; None: off
-    overdue_factor: float = 2.0  # flag when late by more than this many usual intervals
+    overdue_factor: float = 2.0  # flag when silent for more than this many usual intervals
     nps_max_score: int = 6  # detractors: 0-6
     ticket_sla_hours: float = 48.0
 
@@ -64,61 +68,6 @@ class AtRiskThresholds:
             raise InvalidInput("min_p_alive_drop must be in (0, 1]")
         if self.overdue_factor <= 0 or self.ticket_sla_hours <= 0:
             raise InvalidInput("overdue_factor and ticket_sla_hours must be > 0")
-
-
-@dataclass(frozen=True)
-class NpsAnswer:
-    """A customer's latest NPS answer."""
-
-    score: int
-    answered_on: dt.date | None = None
-    comment: str | None = None
-
-
-@dataclass(frozen=True)
-class OpenTicket:
-    """An open ticket (complaint) and how long it has been open."""
-
-    ticket_id: int | str
-    age_hours: float
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One fired rule with the numbers to phrase it; unused facts are None."""
-
-    code: ReasonCode
-    severity: float = field(default=0.0, compare=False)
-    days: float | None = None  # overdue: days since the last purchase
-    usual_days: float | None = None  # overdue: the customer's usual interval
-    p_from: float | None = None  # p_alive_drop: previous P(alive)
-    p_to: float | None = None  # p_alive_drop / low_p_alive: current P(alive)
-    threshold: float | None = None  # low_p_alive: the threshold it is under
-    score: int | None = None  # low_nps
-    on: dt.date | None = None  # low_nps: when answered
-    comment: str | None = None  # low_nps
-    ticket_id: int | str | None = None  # ticket_open
-    hours: float | None = None  # ticket_open: age of the ticket
-
-    def facts(self) -> dict[str, object]:
-        """The numbers of this reason (the set fields), for message templates."""
-        return {k: v for k, v in asdict(self).items() if v is not None and k not in ("code", "severity")}
-
-    def as_english(self) -> str:
-        """A plain English fallback sentence; real wording comes from the i18n catalogues."""
-        if self.code is ReasonCode.OVERDUE:
-            return f"no purchase for {self.days:.0f} days; usually buys every {self.usual_days:.0f}"
-        if self.code is ReasonCode.P_ALIVE_DROP:
-            return f"P(alive) fell from {self.p_from:.2f} to {self.p_to:.2f}"
-        if self.code is ReasonCode.LOW_P_ALIVE:
-            return f"P(alive) is {self.p_to:.2f}, below {self.threshold:.2f}"
-        if self.code is ReasonCode.LOW_NPS:
-            when = f" on {self.on.day} {self.on:%b}" if self.on else ""
-            said = f": '{self.comment}'" if self.comment else ""
-            return f"NPS {self.score}{when}{said}"
-        hours = self.hours or 0.0
-        age = f"{int(hours // 24)} days" if hours >= 48 else f"{hours:.0f} hours"
-        return f"complaint #{self.ticket_id} open for {age}"
 
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compare fields explicitly
@@ -154,8 +103,13 @@ def assess_at_risk(
     nps: Sequence[NpsAnswer | None] | None = None,
     open_tickets: Sequence[Sequence[OpenTicket]] | None = None,
     thresholds: AtRiskThresholds | None = None,
+    reference_interval_days: float | None = None,
 ) -> AtRiskResult:
-    """Apply the at-risk rules to aligned per-customer inputs (NaN/None = unknown)."""
+    """Apply the at-risk rules to aligned per-customer inputs (NaN/None = unknown).
+
+    `reference_interval_days` measures one-time buyers' silence for the risk score (never a
+    flag); default: the median usual interval of the repeat buyers, or 30 days.
+    """
     th = thresholds or AtRiskThresholds()
     p = as_float_1d(p_alive, "p_alive")
     n = len(p)
@@ -173,34 +127,21 @@ def assess_at_risk(
         raise InvalidInput("nps and open_tickets must have one entry per customer")
     if np.any((p < 0) | (p > 1)):
         raise InvalidInput("p_alive must be in [0, 1]")
+    if reference_interval_days is not None and not reference_interval_days > 0:
+        raise InvalidInput("reference_interval_days must be > 0")
 
     found = _Found(n)
     repeat = x > 0
     _p_alive_reasons(found, p, prev, repeat, th)
     _overdue_reasons(found, days, usual, repeat, th)
-    for i, answer in enumerate(nps_list):
-        if answer is not None and answer.score <= th.nps_max_score:
-            severity = min(1.0, max(0.0, (10 - answer.score) / 10))
-            found.add(
-                i,
-                Reason(
-                    ReasonCode.LOW_NPS,
-                    severity,
-                    score=answer.score,
-                    on=answer.answered_on,
-                    comment=answer.comment,
-                ),
-            )
-    for i, tickets in enumerate(tickets_list):
-        for ticket in tickets:
-            if ticket.age_hours > th.ticket_sla_hours:
-                severity = min(1.0, ticket.age_hours / (2 * th.ticket_sla_hours))
-                found.add(
-                    i,
-                    Reason(
-                        ReasonCode.TICKET_OPEN, severity, ticket_id=ticket.ticket_id, hours=ticket.age_hours
-                    ),
-                )
+    # The purchase part of the score (see the module docstring); NPS and tickets multiply in below.
+    if reference_interval_days is None:
+        known = usual[repeat & np.isfinite(usual) & (usual > 0)]
+        reference_interval_days = float(np.median(known)) if len(known) else 30.0
+    silence = np.minimum(1.0, days / (2.0 * th.overdue_factor * reference_interval_days))
+    found.survive *= np.where(repeat, p, 1.0 - silence)
+    _nps_reasons(found, nps_list, th)
+    _ticket_reasons(found, tickets_list, th)
 
     risk = np.clip(1.0 - found.survive, 0.0, 1.0)
     flagged = np.zeros(n, dtype=np.bool_)
@@ -210,25 +151,26 @@ def assess_at_risk(
     return AtRiskResult(
         flagged=flagged,
         risk_score=risk,
-        value_at_risk=np.maximum(value, 0.0) * risk,
+        value_at_risk=np.where(flagged, np.maximum(value, 0.0) * risk, 0.0),
         reasons=tuple(by_customer.get(i, none) for i in range(n)),
     )
 
 
 class _Found:
-    """Reasons found so far, per customer index, and the running noisy-or of their severities."""
+    """Reasons found so far, per customer index, and the running noisy-or of the score's factors."""
 
     def __init__(self, n: int) -> None:
         self.by_customer: dict[int, list[Reason]] = {}
-        # Product of (1 - severity): 1 - survive is P(at least one reason "bites") if independent.
+        # Product of (1 - severity) over the factors that count: 1 - survive is the risk score.
         self.survive = np.ones(n, dtype=np.float64)
 
-    def add(self, i: int, reason: Reason) -> None:
-        self.add_many(np.array([i]), [reason])
+    def add(self, i: int, reason: Reason, *, scored: bool = True) -> None:
+        self.add_many(np.array([i]), [reason], scored=scored)
 
-    def add_many(self, idx: IntArray, reasons: Sequence[Reason]) -> None:
-        """One reason each for the distinct customers `idx`."""
-        self.survive[idx] *= 1.0 - np.array([r.severity for r in reasons], dtype=np.float64)
+    def add_many(self, idx: IntArray, reasons: Sequence[Reason], *, scored: bool = False) -> None:
+        """One reason each for the distinct customers `idx`; `scored` multiplies it into the score."""
+        if scored:
+            self.survive[idx] *= 1.0 - np.array([r.severity for r in reasons], dtype=np.float64)
         for i, reason in zip(idx.tolist(), reasons, strict=True):
             self.by_customer.setdefault(i, []).append(reason)
 
@@ -264,12 +206,11 @@ def _p_alive_reasons(
 def _overdue_reasons(
     found: _Found, days: FloatArray, usual: FloatArray, repeat: BoolArray, th: AtRiskThresholds
 ) -> None:
-    """Silent for much longer than the customer's own rhythm."""
+    """Silent for more than `overdue_factor` times the customer's own rhythm."""
     has_rhythm = repeat & np.isfinite(usual) & (usual > 0)
     safe_usual = np.where(has_rhythm, usual, 1.0)
-    late = days - safe_usual
-    overdue = np.flatnonzero(has_rhythm & (late > th.overdue_factor * safe_usual))
-    severity = np.minimum(1.0, late / (2.0 * th.overdue_factor * safe_usual))
+    overdue = np.flatnonzero(has_rhythm & (days > th.overdue_factor * safe_usual))
+    severity = np.minimum(1.0, days / (2.0 * th.overdue_factor * safe_usual))
     found.add_many(
         overdue,
         [
@@ -279,3 +220,32 @@ def _overdue_reasons(
             )
         ],
     )
+
+
+def _nps_reasons(found: _Found, answers: Sequence[NpsAnswer | None], th: AtRiskThresholds) -> None:
+    """Detractors: the latest answer scored at or below the threshold."""
+    for i, answer in enumerate(answers):
+        if answer is not None and answer.score <= th.nps_max_score:
+            severity = min(1.0, max(0.0, (10 - answer.score) / 10))
+            reason = Reason(
+                ReasonCode.LOW_NPS,
+                severity,
+                score=answer.score,
+                on=answer.answered_on,
+                comment=answer.comment,
+            )
+            found.add(i, reason)
+
+
+def _ticket_reasons(found: _Found, tickets: Sequence[Sequence[OpenTicket]], th: AtRiskThresholds) -> None:
+    """One reason per ticket open longer than its SLA."""
+    for i, open_ones in enumerate(tickets):
+        for ticket in open_ones:
+            if ticket.age_hours > th.ticket_sla_hours:
+                severity = min(1.0, ticket.age_hours / (2 * th.ticket_sla_hours))
+                found.add(
+                    i,
+                    Reason(
+                        ReasonCode.TICKET_OPEN, severity, ticket_id=ticket.ticket_id, hours=ticket.age_hours
+                    ),
+                )

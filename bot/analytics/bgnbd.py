@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1, log_expit
 
-from bot.analytics._arrays import FloatArray, as_float_1d, same_length
+from bot.analytics._arrays import FloatArray, IntArray, as_float_1d, dot, same_length, unique_rows
 from bot.analytics.errors import InvalidInput, NotEnoughData, NumericalError
 
 _LOG_BOUND = 20.0  # exp(±20): far beyond any sensible parameter, keeps gammaln/exp finite
@@ -100,11 +100,9 @@ def log_likelihood(params: BgNbdParams, frequency: ArrayLike, recency: ArrayLike
 
 @dataclass(frozen=True, eq=False)
 class _Histories:
-    """Customers' histories packed for the likelihood: distinct (x, t_x, T) rows with weights.
+    """Distinct (x, t_x, T) histories weighted by how many customers share each (LIBRARIES.md §8).
 
-    Day-granular histories repeat a lot, so each distinct one is evaluated once, weighted by
-    how many customers share it (LIBRARIES.md §8). The gamma-function terms depend on x alone,
-    so they are evaluated once per distinct x with that x's total weight.
+    Terms of x alone are evaluated once per distinct x; ln(alpha + T) once per distinct T.
     """
 
     x: FloatArray
@@ -113,15 +111,38 @@ class _Histories:
     w: FloatArray
     x_values: FloatArray
     x_weights: FloatArray
+    x_index: IntArray  # row -> its x in x_values
+    t_values: FloatArray  # distinct T: day-granular data has few
+    t_index: IntArray
+    t_x_values: FloatArray
+    t_x_index: IntArray
     total: float
 
     @classmethod
     def of(cls, x: FloatArray, t_x: FloatArray, t: FloatArray) -> _Histories:
-        triples, counts = np.unique(np.column_stack((x, t_x, t)), axis=0, return_counts=True)
+        (ux, utx, ut), counts, _ = unique_rows(x, t_x, t)
         w = counts.astype(np.float64)
-        x_values, x_index = np.unique(triples[:, 0], return_inverse=True)
+        # Rows come sorted by x, so each distinct x is one contiguous run.
+        new_x = np.r_[True, ux[1:] != ux[:-1]] if len(ux) else np.zeros(0, dtype=np.bool_)
+        x_index: IntArray = (np.cumsum(new_x) - 1).astype(np.int64)
+        x_values = ux[new_x]
         x_weights = np.bincount(x_index, weights=w, minlength=len(x_values)).astype(np.float64)
-        return cls(triples[:, 0], triples[:, 1], triples[:, 2], w, x_values, x_weights, float(w.sum()))
+        t_values, t_index = np.unique(ut, return_inverse=True)
+        t_x_values, t_x_index = np.unique(utx, return_inverse=True)
+        return cls(
+            ux,
+            utx,
+            ut,
+            w,
+            x_values,
+            x_weights,
+            x_index,
+            t_values,
+            t_index,
+            t_x_values,
+            t_x_index,
+            float(w.sum()),
+        )
 
 
 def _neg_mean_log_likelihood(log_params: FloatArray, h: _Histories) -> tuple[float, FloatArray]:
@@ -145,35 +166,39 @@ def _neg_mean_log_likelihood(log_params: FloatArray, h: _Histories) -> tuple[flo
     psi_ab, psi_abx = digamma(a + b), digamma(a + b + xv)
     g_x = np.array(
         [
-            wx @ (digamma(r + xv) - digamma(r) + np.log(alpha)),
+            dot(wx, digamma(r + xv) - digamma(r) + np.log(alpha)),
             r / alpha * h.total,
-            wx @ (psi_ab - psi_abx),
-            wx @ (psi_ab + digamma(b + xv) - digamma(b) - psi_abx),
+            dot(wx, psi_ab - psi_abx),
+            dot(wx, psi_ab + digamma(b + xv) - digamma(b) - psi_abx),
         ]
     )
 
-    # The log of the two-term sum, per distinct history, in log space.
+    # ln(e^l3 + e^l4) per distinct history, with l3 = -(r+x) ln(alpha+T) and
+    # l4 = ln a - ln(b+x-1) - (r+x) ln(alpha+t_x) (only for x > 0): l3 + softplus(l4 - l3).
     x, w = h.x, h.w
     rx = r + x
-    b_x1 = b + np.maximum(x, 1.0) - 1.0  # b + x - 1, kept positive where x = 0 (term masked there)
-    log_at = np.log(alpha + h.t)
-    log_atx = np.log(alpha + h.t_x)
+    b_xv = b + np.maximum(xv, 1.0) - 1.0  # b + x - 1, kept positive where x = 0 (term masked there)
+    inv_b_x1 = (1.0 / b_xv)[h.x_index]
+    log_at = np.log(alpha + h.t_values)[h.t_index]
+    log_atx = np.log(alpha + h.t_x_values)[h.t_x_index]
+    inv_at = (1.0 / (alpha + h.t_values))[h.t_index]
+    inv_atx = (1.0 / (alpha + h.t_x_values))[h.t_x_index]
     l3 = -rx * log_at
-    l4 = np.where(x > 0, np.log(a) - np.log(b_x1) - rx * log_atx, -np.inf)
-    s = np.logaddexp(l3, l4)
+    d = np.where(x > 0, (np.log(a) - np.log(b_xv))[h.x_index] - rx * (log_atx - log_at), -np.inf)
+    s = l3 - log_expit(-d)
     # Shares of the two terms inside the log: the derivative of ln(e^l3 + e^l4) is w3 dl3 + w4 dl4.
-    w3 = np.exp(l3 - s)
-    w4 = np.exp(l4 - s)
+    w3 = expit(-d)
+    w4 = expit(d)
     g_s = np.array(
         [
-            w @ (-w3 * log_at - w4 * log_atx),
-            w @ (-rx * (w3 / (alpha + h.t) + w4 / (alpha + h.t_x))),
-            w @ w4 / a,
-            -(w @ (w4 / b_x1)),
+            -dot(w, w3 * log_at + w4 * log_atx),
+            -dot(w, rx * (w3 * inv_at + w4 * inv_atx)),
+            dot(w, w4) / a,
+            -dot(w, w4 * inv_b_x1),
         ]
     )
 
-    ll = float(wx @ ll_x) + float(w @ s)
+    ll = dot(wx, ll_x) + dot(w, s)
     grad = (g_x + g_s) * np.array([r, alpha, a, b])  # chain rule for the log-parameters
     return -ll / h.total, -grad / h.total
 
@@ -207,22 +232,30 @@ def conditional_expected_purchases(
     All arguments broadcast, so `t[:, None]` against per-customer arrays gives a
     horizons × customers table.
     """
+    p_alive = conditional_probability_alive(params, frequency, recency, T)
+    return _finite(expected_purchases_if_alive(params, t, frequency, T) * p_alive, "expected purchases")
+
+
+def expected_purchases_if_alive(
+    params: BgNbdParams,
+    t: ArrayLike,
+    frequency: ArrayLike,
+    T: ArrayLike,  # noqa: N803
+) -> FloatArray:
+    """Expected repeat purchases in the next `t` for a customer still alive: a function of (x, T) only."""
     horizon = np.asarray(t, dtype=np.float64)
     if np.any(horizon < 0):
         raise InvalidInput("the prediction horizon t must be >= 0")
     x = np.asarray(frequency, dtype=np.float64)
     age = np.asarray(T, dtype=np.float64)
-    p_alive = conditional_probability_alive(params, frequency, recency, T)
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     if abs(a - 1.0) < _A_NEAR_ONE:
         # (a+b+x-1)/(a-1) · [1 - ...] is 0/0 at a = 1; the mean of both sides is accurate to O(h²).
-        if_alive = 0.5 * (
+        return 0.5 * (
             _expected_if_alive(horizon, x, age, r, alpha, 1.0 - _A_NEAR_ONE, b)
             + _expected_if_alive(horizon, x, age, r, alpha, 1.0 + _A_NEAR_ONE, b)
         )
-    else:
-        if_alive = _expected_if_alive(horizon, x, age, r, alpha, a, b)
-    return _finite(if_alive * p_alive, "expected purchases")
+    return _expected_if_alive(horizon, x, age, r, alpha, a, b)
 
 
 def _expected_if_alive(

@@ -5,9 +5,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bot.analytics._arrays import FloatArray, as_float_1d, same_length
-from bot.analytics.bgnbd import BgNbdParams, check_histories, conditional_expected_purchases
-from bot.analytics.errors import InvalidInput
+from bot.analytics._arrays import FloatArray, as_float_1d, same_length, unique_rows
+from bot.analytics.bgnbd import (
+    BgNbdParams,
+    check_histories,
+    conditional_probability_alive,
+    expected_purchases_if_alive,
+)
+from bot.analytics.errors import InvalidInput, NumericalError
 
 WEEKS_PER_MONTH = 4.345  # lifetimes' factor for weekly data, so our CLV matches its numbers
 
@@ -37,13 +42,18 @@ def customer_lifetime_value(
     same_length(frequency=x, expected_order_value=value)
     if months == 0:
         return np.zeros_like(value)
-    # Customers sharing a history share its discounted purchases: compute each distinct one once.
-    triples, inverse = np.unique(np.column_stack((x, t_x, t)), axis=0, return_inverse=True)
-    ux, utx, ut = triples[:, 0], triples[:, 1], triples[:, 2]
+    # E[purchases] = P(alive | x, t_x, T) × E[purchases | alive, x, T]: the expensive second factor
+    # (a hypergeometric function per month) depends on (x, T) only, so it is computed once for
+    # each distinct pair, which many customers share.
+    (ux, ut), _, inverse = unique_rows(x, t)
     steps = np.arange(months + 1, dtype=np.float64)
-    # A horizons × histories table of cumulative purchases; its row differences are per month.
-    cumulative = conditional_expected_purchases(bgnbd, steps[:, None] * weeks_per_month, ux, utx, ut)
+    # A horizons × pairs table of cumulative purchases if alive; its row differences are per month.
+    cumulative = expected_purchases_if_alive(bgnbd, steps[:, None] * weeks_per_month, ux, ut)
     per_month = np.diff(cumulative, axis=0)
     discount = (1.0 + monthly_discount_rate) ** -steps[1:]
-    out: FloatArray = value * (discount @ per_month)[inverse.reshape(-1)]
+    p_alive = conditional_probability_alive(bgnbd, x, t_x, t)
+    discounted = np.einsum("k,kn->n", discount, per_month)  # not `@`: see _arrays.dot
+    out: FloatArray = value * p_alive * discounted[inverse]
+    if not np.all(np.isfinite(out)):
+        raise NumericalError("CLV is not finite for some customers")
     return out

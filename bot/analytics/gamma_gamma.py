@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
-from bot.analytics._arrays import FloatArray, as_float_1d, same_length
+from bot.analytics._arrays import FloatArray, as_float_1d, dot, same_length
 from bot.analytics.errors import InvalidInput, NotEnoughData, NumericalError
 
 _LOG_BOUND = 20.0  # exp(±20): keeps the optimiser inside the range where gammaln is exact
@@ -65,7 +65,7 @@ def fit_gamma_gamma(
     result = minimize(
         _neg_mean_log_likelihood,
         x0,
-        args=(x, m),
+        args=(_Spends.of(x, m),),
         jac=True,
         method="L-BFGS-B",
         bounds=[(-_LOG_BOUND, _LOG_BOUND)] * 3,
@@ -78,29 +78,66 @@ def fit_gamma_gamma(
     return GammaGammaParams(p=p, q=q, v=v, log_likelihood=log_lik, n_customers=len(x), n_excluded=n_excluded)
 
 
-def _neg_mean_log_likelihood(
-    log_params: FloatArray, x: FloatArray, m: FloatArray
-) -> tuple[float, FloatArray]:
-    """Mean negative log-likelihood and its gradient with respect to (ln p, ln q, ln v)."""
+@dataclass(frozen=True, eq=False)
+class _Spends:
+    """Repeat buyers' (x, m) packed for the likelihood.
+
+    The gamma-function terms depend on p·x alone, so they are evaluated once per distinct
+    frequency; the terms in m reduce to sums fixed before the fit, except ln(x·m + v).
+    """
+
+    x: FloatArray
+    xm: FloatArray
+    x_values: FloatArray
+    x_counts: FloatArray
+    sum_log_m: float
+    sum_x_log_m: float
+    sum_x_log_x: float
+    n: int
+
+    @classmethod
+    def of(cls, x: FloatArray, m: FloatArray) -> _Spends:
+        x_values, counts = np.unique(x, return_counts=True)
+        log_m = np.log(m)
+        return cls(
+            x=x,
+            xm=x * m,
+            x_values=x_values,
+            x_counts=counts.astype(np.float64),
+            sum_log_m=float(log_m.sum()),
+            sum_x_log_m=dot(x, log_m),
+            sum_x_log_x=dot(x, np.log(x)),
+            n=len(x),
+        )
+
+
+def _neg_mean_log_likelihood(log_params: FloatArray, d: _Spends) -> tuple[float, FloatArray]:
+    """Mean negative log-likelihood and its gradient with respect to (ln p, ln q, ln v).
+
+    ln L_i = ln Γ(px+q) - ln Γ(px) - ln Γ(q) + q ln v + (px-1) ln m + px ln x - (px+q) ln(xm+v)
+    """
     p, q, v = np.exp(log_params)
-    px = p * x
-    log_xmv = np.log(x * m + v)
+    n, xv, c = d.n, d.x_values, d.x_counts
+    pxv = p * xv
+    log_xmv = np.log(d.xm + v)
+    inv_xmv = 1.0 / (d.xm + v)
+    x_log_xmv, sum_log_xmv = dot(d.x, log_xmv), float(log_xmv.sum())
     ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1.0) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * log_xmv
+        dot(c, gammaln(pxv + q) - gammaln(pxv))
+        - n * gammaln(q)
+        + n * q * np.log(v)
+        + p * d.sum_x_log_m
+        - d.sum_log_m
+        + p * d.sum_x_log_x
+        - p * x_log_xmv
+        - q * sum_log_xmv
     )
-    psi = digamma(px + q)
-    d_p = x * (psi - digamma(px) + np.log(m) + np.log(x) - log_xmv)
-    d_q = psi - digamma(q) + np.log(v) - log_xmv
-    d_v = q / v - (px + q) / (x * m + v)
-    n = len(x)
-    grad = np.array([d_p.sum() * p, d_q.sum() * q, d_v.sum() * v]) / n
-    return -float(ll.sum()) / n, -grad
+    psi = digamma(pxv + q)
+    d_p = dot(c, xv * (psi - digamma(pxv))) + d.sum_x_log_m + d.sum_x_log_x - x_log_xmv
+    d_q = dot(c, psi) - n * digamma(q) + n * np.log(v) - sum_log_xmv
+    d_v = n * q / v - p * dot(d.x, inv_xmv) - q * float(inv_xmv.sum())
+    grad = np.array([d_p * p, d_q * q, d_v * v]) / n
+    return -float(ll) / n, -grad
 
 
 def conditional_expected_order_value(

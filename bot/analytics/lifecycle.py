@@ -3,13 +3,13 @@
 A customer's "usual interval" is their mean number of days between distinct purchase days;
 one-time buyers have none, so they are measured against a reference interval: the median
 usual interval of the repeat buyers (or `default_interval_days` when there are none).
-Lateness is days since the last purchase minus the usual interval. In order of precedence:
+Silence is days since the last purchase in usual intervals. In order of precedence:
 
-- churned: late by more than `churned_overdue_factor` usual intervals (default 4, i.e. silent
-  for more than 5 intervals), or a repeat buyer with P(alive) < `churned_p_alive` (default 0.1);
-- at_risk: late by more than `at_risk_overdue_factor` usual intervals (default 2, i.e. silent
-  for more than 3: the SPEC's at-risk rule, see `at_risk`), or a repeat buyer with
-  P(alive) < `at_risk_p_alive` (default 0.5, also the SPEC's);
+- churned: silent for more than `churned_overdue_factor` usual intervals (default 5), or a
+  repeat buyer with P(alive) < `churned_p_alive` (default 0.1);
+- at_risk: silent for more than `at_risk_overdue_factor` usual intervals (default 2: "overdue
+  by more than twice their usual interval", the SPEC's at-risk rule, see `at_risk`), or a
+  repeat buyer with P(alive) < `at_risk_p_alive` (default 0.5, also the SPEC's);
 - new: no repeat purchase yet;
 - active: everyone else.
 
@@ -38,7 +38,7 @@ class LifecycleThresholds:
     """Where the stages change; see the module docstring for the rules."""
 
     at_risk_overdue_factor: float = 2.0
-    churned_overdue_factor: float = 4.0
+    churned_overdue_factor: float = 5.0
     at_risk_p_alive: float = 0.5
     churned_p_alive: float = 0.1
     default_interval_days: float = 30.0
@@ -76,14 +76,14 @@ def lifecycle_stages(
 
     reference = reference_interval_days(usual, th.default_interval_days)
     interval: FloatArray = np.where(np.isfinite(usual) & (usual > 0), usual, reference)
-    late_by = (days - interval) / interval  # in usual intervals
+    silent_for = days / interval  # in usual intervals
     repeat = x > 0
 
     stage = np.full(len(x), ACTIVE, dtype="<U8")
     stage[~repeat] = NEW
     # Assign the milder stage first so the more severe one overwrites it.
-    stage[(late_by > th.at_risk_overdue_factor) | (repeat & (alive < th.at_risk_p_alive))] = AT_RISK
-    stage[(late_by > th.churned_overdue_factor) | (repeat & (alive < th.churned_p_alive))] = CHURNED
+    stage[(silent_for > th.at_risk_overdue_factor) | (repeat & (alive < th.at_risk_p_alive))] = AT_RISK
+    stage[(silent_for > th.churned_overdue_factor) | (repeat & (alive < th.churned_p_alive))] = CHURNED
     return stage
 
 

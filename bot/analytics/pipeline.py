@@ -17,7 +17,12 @@ from bot.analytics.bgnbd import (
 )
 from bot.analytics.clv import customer_lifetime_value
 from bot.analytics.gamma_gamma import GammaGammaParams, conditional_expected_order_value, fit_gamma_gamma
-from bot.analytics.lifecycle import LifecycleThresholds, lifecycle_stages, stage_counts
+from bot.analytics.lifecycle import (
+    LifecycleThresholds,
+    lifecycle_stages,
+    reference_interval_days,
+    stage_counts,
+)
 from bot.analytics.rfm import RfmScores, rfm_scores
 from bot.analytics.summary import DAYS_PER_WEEK, CustomerSummary, DateLike, Transactions, summarize
 
@@ -92,9 +97,8 @@ def score_customers(
         monthly_discount_rate=monthly_discount_rate,
     )
     rfm = rfm_scores(s.days_since_last, s.frequency + 1, s.total_spend)
-    stage = lifecycle_stages(
-        s.frequency, s.days_since_last, s.mean_interval_days, p_alive, lifecycle_thresholds
-    )
+    lifecycle = lifecycle_thresholds or LifecycleThresholds()
+    stage = lifecycle_stages(s.frequency, s.days_since_last, s.mean_interval_days, p_alive, lifecycle)
 
     keys = s.customer.tolist()
     previous = None
@@ -110,6 +114,9 @@ def score_customers(
         nps=None if nps is None else [nps.get(k) for k in keys],
         open_tickets=None if open_tickets is None else [open_tickets.get(k, ()) for k in keys],
         thresholds=at_risk_thresholds,
+        reference_interval_days=reference_interval_days(
+            s.mean_interval_days, lifecycle.default_interval_days
+        ),
     )
     return ScoreResult(
         summary=s,

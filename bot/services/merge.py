@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import SQLModel, col, select
 
 from bot.clock import Clock
@@ -70,10 +70,11 @@ def merge_customers(
                 update(table).where(column == duplicate_id).values(customer_id=keep_id)
             )
             moved[str(table.__tablename__)] = result.rowcount  # type: ignore[attr-defined]
+        # Snapshots are per customer and day (unique): both usually have today's. The duplicate's
+        # are dropped; the next scoring run rebuilds the merged customer's from the merged history.
         uow.session.execute(
-            update(RiskSnapshot)
+            delete(RiskSnapshot)
             .where(col(RiskSnapshot.customer_id) == duplicate_id)
-            .values(customer_id=keep_id)
             .execution_options(synchronize_session=False)
         )
         _merge_follow_up(uow, keep_id=keep_id, duplicate_id=duplicate_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from bot.context import AppContext
 from bot.services import customers
@@ -14,6 +14,7 @@ from bot.services.interactions import log_interaction, recent_interactions
 from bot.services.loyalty import current_balance
 from bot.services.merge import merge_customers
 from bot.services.privacy import export_customer, forget_customer
+from storage.models import RiskSnapshot
 from tests.services.helpers import buy, new_customer
 
 
@@ -77,6 +78,30 @@ def test_merge_moves_identities_history_and_points_to_the_kept_customer(ctx: App
     assert find(ctx, "tg-42") == "SHOP-1"  # the old id still leads to the merged customer
     with pytest.raises(InvalidInput):
         merge_customers(ctx.uow(), ctx.clock, keep_id=imported.id, duplicate_id=from_telegram.id, actor="x")
+
+
+def test_merge_succeeds_when_both_customers_were_scored_the_same_day(ctx: AppContext) -> None:
+    keep = new_customer(ctx, "K")
+    dup = new_customer(ctx, "D")
+    uow = ctx.uow()
+    with uow:
+        for customer in (keep, dup):
+            assert customer.id is not None
+            uow.session.add(
+                RiskSnapshot(
+                    customer_id=customer.id,
+                    as_of=ctx.clock.now().date(),
+                    frequency=1,
+                    recency_weeks=1.0,
+                    age_weeks=2.0,
+                )
+            )
+    assert keep.id is not None and dup.id is not None
+    merge_customers(ctx.uow(), ctx.clock, keep_id=keep.id, duplicate_id=dup.id, actor="slack:U1")
+    uow = ctx.uow()
+    with uow:
+        owners = [s.customer_id for s in uow.session.exec(select(RiskSnapshot)).all()]
+    assert owners == [keep.id]
 
 
 def test_forget_erases_personal_data_but_keeps_anonymous_purchases(ctx: AppContext) -> None:

@@ -50,7 +50,8 @@ def test_a_healthy_customer_is_not_flagged() -> None:
     result = one(nps=NpsAnswer(9, dt.date(2024, 11, 20), "great"), tickets=(OpenTicket(5, 3.0),))
     assert result.flagged.tolist() == [False]
     assert result.reasons == ((),)
-    assert result.risk_score.tolist() == [0.0] and result.value_at_risk.tolist() == [0.0]
+    assert result.risk_score[0] == pytest.approx(1 - 0.95)  # ranks everybody; only flags count
+    assert result.value_at_risk.tolist() == [0.0]
 
 
 def test_overdue_by_more_than_twice_the_usual_interval() -> None:
@@ -61,8 +62,9 @@ def test_overdue_by_more_than_twice_the_usual_interval() -> None:
     assert reason.as_english() == "no purchase for 64 days; usually buys every 21"
 
 
-def test_late_but_not_by_two_intervals_is_not_overdue() -> None:
-    assert not one(days=62, usual=21).flagged[0]  # late by 41 days, under 2 × 21
+def test_silent_for_exactly_twice_the_usual_interval_is_not_yet_overdue() -> None:
+    assert not one(days=42, usual=21).flagged[0]  # 42 days is not more than 2 × 21
+    assert one(days=43, usual=21).flagged[0]
 
 
 def test_one_time_buyers_are_never_overdue() -> None:
@@ -112,13 +114,29 @@ def test_ticket_open_past_its_sla() -> None:
 
 
 def test_reasons_come_most_severe_first_and_add_up_in_the_risk_score() -> None:
-    single = one(days=64, usual=21).risk_score[0]
+    single = one(days=64, usual=21, p_alive=0.1).risk_score[0]
     result = one(days=64, usual=21, p_alive=0.1, nps=NpsAnswer(0))
     codes = [r.code for r in result.reasons[0]]
     assert codes[0] in (ReasonCode.LOW_P_ALIVE, ReasonCode.LOW_NPS) and ReasonCode.OVERDUE in codes
     severities = [r.severity for r in result.reasons[0]]
     assert severities == sorted(severities, reverse=True)
     assert single < result.risk_score[0] <= 1.0
+
+
+def test_the_risk_score_is_one_minus_p_alive_for_repeat_buyers_with_nps_and_tickets_on_top() -> None:
+    plain = one(p_alive=0.8, days=64, usual=21)  # overdue: flagged, but the score stays model-based
+    assert plain.flagged[0] and plain.risk_score[0] == pytest.approx(0.2)
+    assert plain.value_at_risk[0] == pytest.approx(100.0 * 0.2)
+    detractor = one(p_alive=0.8, nps=NpsAnswer(5))
+    assert detractor.risk_score[0] == pytest.approx(1 - 0.8 * (1 - 0.5))
+
+
+def test_one_time_buyers_are_scored_by_silence_against_the_reference_interval() -> None:
+    result = assess_at_risk(
+        [1.0, 1.0, 1.0], [0, 0, 0], [0, 60, 200], [NAN, NAN, NAN], [10.0] * 3, reference_interval_days=30
+    )
+    assert result.risk_score.tolist() == pytest.approx([0.0, 0.5, 1.0])  # 60 days = 2 × 30: half
+    assert not result.flagged.any()  # a score, never a flag: they have no rhythm of their own
 
 
 def test_flagged_customers_rank_by_value_at_risk() -> None:

@@ -32,6 +32,8 @@ from bot.analytics import (
     summarize,
 )
 from bot.analytics.bgnbd import _Histories, _neg_mean_log_likelihood
+from bot.analytics.gamma_gamma import _neg_mean_log_likelihood as _gg_neg_mean_log_likelihood
+from bot.analytics.gamma_gamma import _Spends
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # lifetimes (unmaintained) warns about pandas options on import
@@ -138,6 +140,23 @@ def test_bgnbd_gradient_matches_finite_differences(summary: CustomerSummary) -> 
 
     for params in ([0.3, 5.0, 0.8, 2.5], [1.0, 1.0, 1.0, 1.0], [2.0, 0.5, 3.0, 0.3]):
         assert check_grad(f, g, np.log(params)) < 1e-5
+
+
+def test_gamma_gamma_gradient_matches_finite_differences(summary: CustomerSummary) -> None:
+    repeat = summary.frequency > 0
+    spends = _Spends.of(summary.frequency[repeat].astype(np.float64), summary.monetary_value[repeat])
+
+    def f(p: Any) -> float:
+        return _gg_neg_mean_log_likelihood(p, spends)[0]
+
+    def g(p: Any) -> Any:
+        return _gg_neg_mean_log_likelihood(p, spends)[1]
+
+    for params in ([6.0, 3.7, 15.0], [1.0, 1.5, 2.0], [20.0, 10.0, 100.0]):
+        # A step of 1e-6: the likelihood is a sum of large terms, so a smaller one measures rounding.
+        assert check_grad(f, g, np.log(params), epsilon=1e-6) < 1e-5 * max(
+            1.0, float(np.linalg.norm(g(np.log(params))))
+        )
 
 
 def test_p_alive_matches_lifetimes_for_every_customer(

@@ -20,8 +20,8 @@ def test_stages_of_constructed_customers() -> None:
     )
     assert stages.tolist() == [
         "active",  # on rhythm
-        "at_risk",  # late by (70 - 21) / 21 = 2.3 intervals
-        "churned",  # late by (120 - 21) / 21 = 4.7 intervals
+        "at_risk",  # silent for 70 / 21 = 3.3 intervals
+        "churned",  # silent for 120 / 21 = 5.7 intervals
         "churned",  # P(alive) 0.05
         "new",  # one purchase 10 days ago; reference interval is the median rhythm, 21
         "at_risk",  # one purchase, silent for 70 days
@@ -37,12 +37,18 @@ def test_low_p_alive_does_not_age_one_time_buyers() -> None:
 
 def test_without_any_repeat_buyer_the_default_interval_is_the_reference() -> None:
     assert reference_interval_days([NAN, NAN], default=30.0) == 30.0
-    stages = lifecycle_stages([0, 0], [80, 100], [NAN, NAN], [1.0, 1.0])
-    assert stages.tolist() == ["new", "at_risk"]  # 100 days is late by 2.3 intervals of 30
+    stages = lifecycle_stages([0, 0], [60, 61], [NAN, NAN], [1.0, 1.0])
+    assert stages.tolist() == ["new", "at_risk"]  # 61 days is more than 2 intervals of 30
+
+
+def test_silent_for_more_than_twice_the_usual_interval_is_at_risk() -> None:
+    # SPEC: "overdue by more than twice their usual interval" means days > 2 × usual.
+    stages = lifecycle_stages([3, 3, 3, 3], [42, 43, 105, 106], [21.0] * 4, [0.9] * 4)
+    assert stages.tolist() == ["active", "at_risk", "at_risk", "churned"]
 
 
 def test_thresholds_are_parameters() -> None:
-    strict = LifecycleThresholds(at_risk_overdue_factor=0.5, churned_overdue_factor=1.0)
+    strict = LifecycleThresholds(at_risk_overdue_factor=1.5, churned_overdue_factor=2.0)
     assert lifecycle_stages([3], [35], [20.0], [0.9], strict).tolist() == ["at_risk"]
     with pytest.raises(InvalidInput):
         LifecycleThresholds(at_risk_overdue_factor=3.0, churned_overdue_factor=2.0)
