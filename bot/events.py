@@ -7,6 +7,7 @@ Subscribers are async and isolated: one failing subscriber is logged and does no
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -85,12 +86,33 @@ class PointsAdjusted:
     note: str
 
 
+@dataclass(frozen=True)
+class SurveyCampaignStarted:
+    """A survey campaign's dispatches are queued; the Telegram side sends them (at once unless trickle)."""
+
+    campaign_id: int
+    trickle: bool
+
+
+@dataclass(frozen=True)
+class SurveyReminderDue:
+    """An unanswered survey was claimed for its one reminder; the Telegram side delivers it."""
+
+    customer_id: int
+    dispatch_id: int
+
+
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Subscriber]] = defaultdict(list)
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
         self._subscribers[event_type].append(handler)
+
+    def unsubscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
+        """Remove a subscription (a stopped component must not react to later events)."""
+        with contextlib.suppress(ValueError):
+            self._subscribers[event_type].remove(handler)
 
     async def publish(self, events: Iterable[object]) -> None:
         for event in events:

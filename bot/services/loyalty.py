@@ -140,12 +140,7 @@ def tier_status(
     uow: UnitOfWork, clock: Clock, rules: BusinessRules, customer_id: int, tz: ZoneInfo
 ) -> TierStatus:
     """The customer's tier from what they earned (or spent) in the configured window."""
-    now = clock.now()
-    if rules.tiers.window == "calendar_year":
-        local = now.astimezone(tz)
-        since = datetime(local.year, 1, 1, tzinfo=tz)
-    else:
-        since = now - timedelta(days=365)
+    since = tier_window_start(rules, clock.now(), tz)
     with uow:
         total: int | Decimal
         if rules.tiers.basis == "points":
@@ -164,12 +159,22 @@ def tier_status(
                     Purchase.purchased_on >= since.astimezone(tz).date(),
                 )
             ).one()
-    qualifying = int(Decimal(total).to_integral_value(ROUND_FLOOR))
+    return tier_for(rules, int(Decimal(total).to_integral_value(ROUND_FLOOR)))
+
+
+def tier_window_start(rules: BusinessRules, now: datetime, tz: ZoneInfo) -> datetime:
+    """Where the tier's qualifying window begins: a rolling 12 months, or 1 January (local)."""
+    if rules.tiers.window == "calendar_year":
+        return datetime(now.astimezone(tz).year, 1, 1, tzinfo=tz)
+    return now - timedelta(days=365)
+
+
+def tier_for(rules: BusinessRules, qualifying: int) -> TierStatus:
+    """The tier reached with `qualifying` points (or whole currency units), and the next one."""
     levels = rules.tiers.levels
     reached = [level for level in levels if level.threshold <= qualifying]
-    tier = reached[-1]
     later = [level for level in levels if level.threshold > qualifying]
-    return TierStatus(tier=tier, qualifying=qualifying, next_tier=later[0] if later else None)
+    return TierStatus(tier=reached[-1], qualifying=qualifying, next_tier=later[0] if later else None)
 
 
 def points_for_amount(amount: Decimal, rules: BusinessRules, multiplier: Decimal) -> int:

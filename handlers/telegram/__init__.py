@@ -1,0 +1,1 @@
+"""The customer side in Telegram: python-telegram-bot handlers over the domain services."""

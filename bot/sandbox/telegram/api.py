@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -34,7 +34,11 @@ def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:
             handler = METHODS.get(method.lower())
             if handler is None:
                 raise not_found()
-            outcome = await handler(Call(state, await read_params(request), request, pump))
+            try:
+                params = await read_params(request)
+            except ClientDisconnect:  # the bot gave up on the request (stopping mid-poll): no one to answer
+                return Response(status_code=499)
+            outcome = await handler(Call(state, params, request, pump))
         except ApiError as error:
             with state.lock:
                 state.stats.errors[error.code] += 1

@@ -1,0 +1,65 @@
+"""Updates of different chats are handled concurrently; updates of one chat strictly in order.
+
+A conversation is a sequence (a score before its reason, the first tap before the second), so
+one chat's updates wait for each other; other chats need not wait, which keeps the database and
+the Bot API busy at once instead of in turn. PTB's own `concurrent_updates=True` has no such
+per-chat order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+Observer = Callable[[float], None]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """At most `concurrency` updates at a time, one at a time per chat, in arrival order.
+
+    PTB's semaphore (first argument) is kept large, so the order is decided by the per-chat lock,
+    which asyncio grants first come, first served; the concurrency limit is taken after it.
+    """
+
+    def __init__(self, concurrency: int = 32, *, observe: Observer | None = None) -> None:
+        super().__init__(max_concurrent_updates=1_000_000)
+        self._limit = asyncio.Semaphore(concurrency)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
+        self._observe = observe
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = _chat_key(update)
+        lock, users = self._chats.get(key, (asyncio.Lock(), 0))
+        self._chats[key] = (lock, users + 1)
+        try:
+            async with lock, self._limit:
+                started = time.perf_counter()
+                await coroutine
+                if self._observe is not None:
+                    self._observe(time.perf_counter() - started)
+        finally:
+            lock, users = self._chats[key]
+            if users <= 1:
+                del self._chats[key]
+            else:
+                self._chats[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def _chat_key(update: object) -> int:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return 0
