@@ -1,0 +1,203 @@
+"""The real-time alert (one per open ticket, updated in place), its thread lines and its modals."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Translator
+from bot.services.alerts import AlertView
+from handlers.slack.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    display_name,
+    escape,
+    mention,
+    mention_actor,
+    plain,
+    quote,
+    section,
+    when,
+)
+
+REPLY = "alert_reply"
+ASSIGN = "alert_assign"
+CONTACTED = "alert_contacted"
+SNOOZE = "alert_snooze"
+RESOLVE = "alert_resolve"
+REPLY_VIEW = "alert_reply_view"
+SNOOZE_VIEW = "alert_snooze_view"
+REPLY_MAX = 3000
+
+
+def button_value(view: AlertView) -> str:
+    """The ticket and the state the buttons were drawn for (a double click on one state is one click)."""
+    return f"{view.ticket.id}:{view.revision}"
+
+
+def parse_value(value: str) -> tuple[int, str]:
+    ticket, _, revision = value.partition(":")
+    return int(ticket), revision
+
+
+def _who(view: AlertView) -> str:
+    c = view.customer
+    return f"*{display_name(c.name, c.external_id)}* (`{escape(c.external_id)}`)"
+
+
+def alert_text(t: Translator, view: AlertView) -> str:
+    """The notification text (and what screen readers say)."""
+    name = display_name(view.customer.name, view.customer.external_id)
+    nps = view.latest_nps
+    if view.ticket.source == "survey" and nps is not None:
+        return t.format("slack.alert.detractor_text", name=name, score=nps.score)
+    return t.format("slack.alert.ticket_text", name=name, ticket=view.ticket.id)
+
+
+def _headline(t: Translator, view: AlertView) -> list[Block]:
+    ticket, nps = view.ticket, view.latest_nps
+    if ticket.source == "survey" and nps is not None:
+        head = t.format("slack.alert.detractor", who=_who(view), score=nps.score, ticket=ticket.id)
+        said = quote(nps.comment) if nps.comment else t.format("slack.alert.waiting_reason")
+        return [section(f"{head}\n{said}")]
+    head = t.format("slack.alert.complaint", who=_who(view), ticket=ticket.id)
+    blocks = [section(f"{head}\n{quote(ticket.text)}" if ticket.text else head)]
+    if nps is not None:
+        blocks.append(context(t.format("slack.alert.latest_nps", score=nps.score)))
+    return blocks
+
+
+def _status(t: Translator, view: AlertView, tz: ZoneInfo, relay_all: bool) -> list[str]:
+    lines = []
+    if view.ticket.status == "resolved":
+        lines.append(
+            t.format(
+                "slack.alert.resolved",
+                who=mention_actor(view.ticket.resolved_by),
+                date=when(t, view.ticket.resolved_at, tz),
+            )
+        )
+    if view.assignee_slack_id:
+        lines.append(t.format("slack.alert.assigned", who=mention(view.assignee_slack_id)))
+    if view.last_contacted_at:
+        lines.append(
+            t.format(
+                "slack.alert.contacted",
+                who=mention(view.contacted_by_slack_id),
+                date=when(t, view.last_contacted_at, tz),
+            )
+        )
+    if view.snoozed_until:
+        lines.append(
+            t.format(
+                "slack.alert.snoozed",
+                date=when(t, view.snoozed_until, tz),
+                reason=escape(clip(view.snooze_reason or "", 200)),
+            )
+        )
+    if not view.reachable:
+        lines.append(t.format("slack.alert.unreachable"))
+    elif view.ticket.status == "open":
+        lines.append(t.format("slack.alert.thread_all" if relay_all else "slack.alert.thread_notes"))
+    return lines
+
+
+def alert_blocks(t: Translator, view: AlertView, tz: ZoneInfo, *, relay_all: bool) -> list[Block]:
+    blocks = _headline(t, view)
+    status = _status(t, view, tz, relay_all)
+    if status:
+        blocks.append(context(*status))
+    if view.ticket.status == "open":
+        value = button_value(view)
+        blocks.append(
+            actions(
+                f"alert-{view.ticket.id}",
+                button(t.format("slack.alert.reply"), REPLY, value, style="primary"),
+                button(t.format("slack.alert.assign"), ASSIGN, value),
+                button(t.format("slack.alert.contacted_button"), CONTACTED, value),
+                button(t.format("slack.alert.snooze"), SNOOZE, value),
+                button(t.format("slack.alert.resolve"), RESOLVE, value, style="danger"),
+            )
+        )
+    return blocks
+
+
+def customer_said(t: Translator, view: AlertView, text: str) -> str:
+    """A customer's message, relayed into the ticket's thread."""
+    name = display_name(view.customer.name, view.customer.external_id)
+    return t.format("slack.thread.customer_said", name=name) + "\n" + quote(text, 2900)
+
+
+def reply_sent(t: Translator, view: AlertView, staff_user_id: str, text: str) -> str:
+    name = display_name(view.customer.name, view.customer.external_id)
+    return (
+        t.format("slack.thread.reply_sent", who=mention(staff_user_id), name=name) + "\n" + quote(text, 2900)
+    )
+
+
+def metadata(**values: Any) -> str:
+    return json.dumps(values, separators=(",", ":"))
+
+
+def reply_modal(t: Translator, view: AlertView, first_line: str, private_metadata: str) -> dict[str, Any]:
+    """What will be sent, exactly: the first line the customer's app shows, then the text typed here."""
+    name = display_name(view.customer.name, view.customer.external_id)
+    return {
+        "type": "modal",
+        "callback_id": REPLY_VIEW,
+        "private_metadata": private_metadata,
+        "title": plain(t.format("slack.reply.title"), 24),
+        "submit": plain(t.format("slack.reply.send"), 24),
+        "close": plain(t.format("slack.reply.cancel"), 24),
+        "blocks": [
+            section(t.format("slack.reply.intro", name=name)),
+            context(t.format("slack.reply.first_line", line=escape(first_line))),
+            {
+                "type": "input",
+                "block_id": "reply",
+                # plain_text shows characters as they are: the raw name, not the mrkdwn-escaped one
+                "label": plain(
+                    t.format("slack.reply.label", name=view.customer.name or view.customer.external_id)
+                ),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": REPLY_MAX,
+                },
+            },
+            context(t.format("slack.reply.notes_stay_internal")),
+        ],
+    }
+
+
+def snooze_modal(t: Translator, view: AlertView, initial: date, private_metadata: str) -> dict[str, Any]:
+    name = display_name(view.customer.name, view.customer.external_id)
+    return {
+        "type": "modal",
+        "callback_id": SNOOZE_VIEW,
+        "private_metadata": private_metadata,
+        "title": plain(t.format("slack.snooze.title"), 24),
+        "submit": plain(t.format("slack.snooze.submit"), 24),
+        "close": plain(t.format("slack.reply.cancel"), 24),
+        "blocks": [
+            section(t.format("slack.snooze.intro", name=name)),
+            {
+                "type": "input",
+                "block_id": "until",
+                "label": plain(t.format("slack.snooze.until")),
+                "element": {"type": "datepicker", "action_id": "date", "initial_date": initial.isoformat()},
+            },
+            {
+                "type": "input",
+                "block_id": "reason",
+                "label": plain(t.format("slack.snooze.reason")),
+                "element": {"type": "plain_text_input", "action_id": "text", "max_length": 500},
+            },
+        ],
+    }

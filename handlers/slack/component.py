@@ -1,0 +1,111 @@
+"""The Slack part of the running bot: a Bolt AsyncApp over the domain services.
+
+HTTP mode serves `/slack/events` on the shared server (Bolt checks the signature and the
+5-minute window: 401 otherwise); with SLACK_APP_TOKEN the app talks Socket Mode instead.
+Listeners ack and return (`process_before_response=True` then answers at once); the work runs as
+tracked tasks, so `stop()` waits for it rather than dropping what was acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.context import AppContext
+from handlers.slack import (
+    alert_actions,
+    alerts,
+    cmd_analytics,
+    cmd_customers,
+    cmd_digest,
+    cmd_points,
+    crm_command,
+    digest_actions,
+    home,
+    shortcuts,
+    threads,
+)
+from handlers.slack.deps import SlackDeps
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+STOP_TIMEOUT = 10.0
+
+
+def build_app(deps: SlackDeps) -> AsyncApp:
+    """The Bolt app with every feature registered (explicitly, one module per feature)."""
+    settings = deps.settings
+    assert settings.slack_bot_token is not None
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url
+    )
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = AsyncApp(
+        client=client,
+        signing_secret=secret,
+        process_before_response=True,
+        request_verification_enabled=secret is not None,
+    )
+    crm = crm_command.register(app, deps)
+    cmd_customers.register(app, deps, crm)
+    cmd_points.register(app, deps, crm)
+    cmd_analytics.register(app, deps, crm)
+    cmd_digest.register(app, deps, crm)
+    digest_actions.register(app, deps)
+    home.register(app, deps)
+    shortcuts.register(app, deps)
+    threads.register(app, deps)
+    if settings.slack_team_channel:
+        poster = alerts.AlertPoster(deps, client, settings.slack_team_channel)
+        poster.subscribe(deps.ctx.bus)
+        alert_actions.AlertActions(deps, poster).register(app)
+    else:
+        log.warning("SLACK_TEAM_CHANNEL is not set: no real-time alerts will be posted")
+    return app
+
+
+class SlackComponent:
+    name = "slack"
+
+    def __init__(self, ctx: AppContext) -> None:
+        settings = ctx.settings
+        if settings.slack_bot_token is None:
+            raise ValueError("the Slack part needs SLACK_BOT_TOKEN")
+        self.deps = SlackDeps(ctx)
+        self.app = build_app(self.deps)
+        self.socket_mode = settings.slack_app_token is not None
+        if not self.socket_mode and settings.slack_signing_secret is None:
+            raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
+        self._socket: AsyncSocketModeHandler | None = None
+        self.routes: list[BaseRoute] = []
+        if not self.socket_mode:
+            handler = AsyncSlackRequestHandler(self.app)
+
+            async def events(request: Request) -> Response:
+                return await handler.handle(request)
+
+            self.routes = [Route(EVENTS_PATH, events, methods=["POST"])]
+
+    async def start(self) -> None:
+        if self.socket_mode:
+            token = self.deps.settings.slack_app_token
+            assert token is not None
+            self._socket = AsyncSocketModeHandler(self.app, token.get_secret_value())
+            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack: connected in Socket Mode")
+        else:
+            log.info("Slack: serving %s", EVENTS_PATH)
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        await self.deps.background.drain(STOP_TIMEOUT)
