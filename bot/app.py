@@ -90,9 +90,18 @@ def build_components(ctx: AppContext, parts: Parts) -> tuple[list[Component], di
     status: dict[str, str] = {}
     settings = ctx.settings
     # Telegram (handlers/telegram) and Slack (handlers/slack) register here as they land.
-    status["telegram"] = "off"
-    status["slack"] = "off"
-    del settings
+    if parts.telegram and settings.telegram_bot_token is not None:
+        from handlers.telegram.component import TelegramComponent
+
+        components.append(TelegramComponent(ctx))
+    else:
+        status["telegram"] = "off"
+    if parts.slack and settings.slack_bot_token is not None:
+        from handlers.slack import SlackComponent
+
+        components.append(SlackComponent(ctx))
+    else:
+        status["slack"] = "off"
     if parts.scheduler:
         from bot.jobs.scheduler import SchedulerComponent
 

@@ -35,3 +35,18 @@ class ManualClock:
         if moment.tzinfo is None:
             raise ValueError("ManualClock needs a timezone-aware moment")
         self._now = moment.astimezone(UTC)
+
+
+class OffsetClock:
+    """The system time shifted by an offset that only grows (the demo's "advance a day")."""
+
+    def __init__(self, offset: timedelta = timedelta()) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        if delta < timedelta():
+            raise ValueError("time only moves forward")
+        self.offset += delta

@@ -6,12 +6,14 @@ import logging
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from bot.cli.common import app_context, console
 from bot.cli.data import export_app, forget_app, import_app
+from bot.cli.demo import demo
+from bot.cli.digest import digest
 from bot.cli.jobs import jobs
 from bot.cli.score import score_app
+from bot.cli.survey import survey_app
 from storage.schema import upgrade
 
 app = typer.Typer(
@@ -23,8 +25,11 @@ app = typer.Typer(
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(forget_app, name="forget")
+app.command("demo")(demo)
+app.command("digest")(digest)
 app.command()(jobs)
 app.add_typer(score_app)
+app.add_typer(survey_app, name="survey")
 
 
 @app.command()
@@ -33,23 +38,6 @@ def migrate() -> None:
     with app_context() as ctx:
         status = upgrade(ctx.engine)
         console.print(f"Database schema is at revision {status.current} (newest).")
-
-
-@app.command()
-def demo() -> None:
-    """Set up ./retention.db with realistic sample data (real CDNOW purchase rhythms, made-up people)."""
-    from bot.demo.seed import seed_demo
-
-    with app_context() as ctx:
-        upgrade(ctx.engine)
-        summary = seed_demo(ctx)
-        table = Table(title="retention-bot demo data", show_header=False)
-        table.add_row("customers", f"{summary.customers:,}")
-        table.add_row("purchases", f"{summary.purchases:,}")
-        table.add_row("points outstanding", f"{summary.points_outstanding:,}")
-        table.add_row("database", ctx.settings.database_url)
-        console.print(table)
-        console.print("Seeded just now." if summary.seeded_now else "Already seeded; nothing was added.")
 
 
 @app.command()

@@ -86,8 +86,9 @@ class SchedulerComponent:
         self._scheduler = scheduler
         await self.tick()  # catch up at once after downtime, not at the first interval
 
-    async def tick(self) -> None:
-        await run_due_jobs(self._ctx, self._jobs)
+    async def tick(self) -> list[tuple[str, str, str]]:
+        """Run what is due now; (job, period, outcome) for what ran here (the demo shows them)."""
+        return await run_due_jobs(self._ctx, self._jobs)
 
     async def stop(self) -> None:
         if self._scheduler is not None:
@@ -97,4 +98,10 @@ class SchedulerComponent:
 
 def default_jobs(ctx: AppContext) -> list[ScheduledJob]:
     """The daily jobs of SPEC §6 that exist so far (the digest and automations register here)."""
-    return []
+    jobs: list[ScheduledJob] = []
+    from handlers.slack.digest_post import scheduled_digest  # the digest posts to Slack
+
+    digest = scheduled_digest(ctx)
+    if digest is not None:
+        jobs.append(digest)
+    return jobs
