@@ -23,6 +23,7 @@ from handlers.slack import (
     alert_actions,
     alerts,
     cmd_analytics,
+    cmd_campaigns,
     cmd_customers,
     cmd_digest,
     cmd_points,
@@ -59,6 +60,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     cmd_points.register(app, deps, crm)
     cmd_analytics.register(app, deps, crm)
     cmd_digest.register(app, deps, crm)
+    cmd_campaigns.register(app, deps, crm)
     digest_actions.register(app, deps)
     home.register(app, deps)
     shortcuts.register(app, deps)
