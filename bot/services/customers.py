@@ -63,6 +63,10 @@ def find_customer(uow: UnitOfWork, query: str, *, default_region: str) -> Custom
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
+            # Detach the candidates first: the rollback that follows the raise would expire them,
+            # and the caller (a pick list) reads their names after the unit of work has closed.
+            for candidate in matches:
+                uow.session.expunge(candidate)
             raise AmbiguousCustomer(query, matches)
         raise CustomerNotFound(query)
 

@@ -120,6 +120,16 @@ async def test_several_matches_give_a_pick_list_whose_button_opens_the_card(worl
     assert len(world.driver.ephemerals(user=world.alice)) == 1
 
 
+async def test_two_customers_with_the_same_full_name_give_a_pick_list(world: SlackWorld) -> None:
+    new_customer(world.ctx, "C1", name="Wang Wei")
+    new_customer(world.ctx, "C2", name="Wang Wei")
+
+    await world.crm('find "Wang Wei"')
+    pick = world.last_ephemeral()
+    assert "2 customers match" in pick["text"]
+    assert sum("Wang Wei" in b["text"]["text"] for b in pick["blocks"][1:]) == 2
+
+
 async def test_find_of_nobody_is_a_polite_reply(world: SlackWorld) -> None:
     await world.crm("find Zed")
 

@@ -42,6 +42,8 @@ def test_a_name_shared_by_two_customers_asks_to_pick(ctx: AppContext) -> None:
     assert len(many.value.candidates) == 2
     picks = customers.search_customers(ctx.uow(), "wang", default_region="US")
     assert {c.external_id for c in picks} == {"A", "B"}
+    exact = customers.search_customers(ctx.uow(), "Wang Wei", default_region="US")
+    assert sorted((c.external_id, c.name) for c in exact) == [("A", "Wang Wei"), ("B", "Wang Wei")]
 
 
 def test_search_treats_sql_fragments_and_wildcards_as_text(ctx: AppContext) -> None:
