@@ -27,6 +27,7 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	./scripts/ensure-postgres.sh
+	./scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
