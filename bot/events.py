@@ -102,6 +102,44 @@ class SurveyReminderDue:
     dispatch_id: int
 
 
+@dataclass(frozen=True)
+class LocalText:
+    """A value shown in the reader's language (a win-back variant's text): `texts` by language code."""
+
+    default: str
+    texts: tuple[tuple[str, str], ...] = ()
+
+    def for_language(self, language: str) -> str:
+        return dict(self.texts).get(language) or self.default
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    """One catalogue message of a notice; `n` picks the plural form. Values: ints are formatted as
+    numbers, dates as dates, LocalText in the customer's language (`business` is always filled)."""
+
+    msgid: str
+    values: tuple[tuple[str, object], ...] = ()
+    n: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerNotice:
+    """A scheduled automation asks the Telegram side to tell a customer something (birthday, expiry,
+    win-back), at most once per `key`, under the contact rules of bot-initiated messages.
+
+    `promotional`: a /stop opt-out suppresses it (greetings, offers); service notices (points about
+    to expire) still go out. `winback_offer_id`: the offer to mark sent or failed after the attempt.
+    """
+
+    customer_id: int
+    key: str
+    kind: str
+    lines: tuple[NoticeLine, ...]
+    promotional: bool = True
+    winback_offer_id: int | None = None
+
+
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Subscriber]] = defaultdict(list)

@@ -104,4 +104,7 @@ def default_jobs(ctx: AppContext) -> list[ScheduledJob]:
     digest = scheduled_digest(ctx)
     if digest is not None:
         jobs.append(digest)
+    from bot.jobs.automations import automation_jobs  # imports this module
+
+    jobs.extend(automation_jobs(ctx))
     return jobs

@@ -80,7 +80,7 @@ def _audience(uow: UnitOfWork, segment: str) -> list[int]:
     return chosen
 
 
-def _telegram_chats(uow: UnitOfWork, customer_ids: Sequence[int]) -> dict[int, ChatIdentity]:
+def telegram_chats(uow: UnitOfWork, customer_ids: Sequence[int]) -> dict[int, ChatIdentity]:
     chats: dict[int, ChatIdentity] = {}
     for start in range(0, len(customer_ids), 500):
         chunk = list(customer_ids[start : start + 500])
@@ -93,7 +93,7 @@ def _telegram_chats(uow: UnitOfWork, customer_ids: Sequence[int]) -> dict[int, C
     return chats
 
 
-def _customers(uow: UnitOfWork, customer_ids: Sequence[int]) -> list[Customer]:
+def customers_by_ids(uow: UnitOfWork, customer_ids: Sequence[int]) -> list[Customer]:
     found: list[Customer] = []
     for start in range(0, len(customer_ids), 500):
         chunk = list(customer_ids[start : start + 500])
@@ -139,8 +139,8 @@ def start_campaign(
         uow.session.add(campaign)
         uow.flush()
         assert campaign.id is not None
-        chats = _telegram_chats(uow, ids)
-        customers = _customers(uow, [cid for cid in ids if cid in chats])
+        chats = telegram_chats(uow, ids)
+        customers = customers_by_ids(uow, [cid for cid in ids if cid in chats])
         reasons = survey_skip_reasons(uow.session, customers, rules, now, override_cooldown=single)
         rows = [
             {
@@ -196,8 +196,8 @@ def claim_batch(
             .limit(limit)
         ).all()
         ids = [row.customer_id for row in rows]
-        customers = {c.id: c for c in _customers(uow, ids)}
-        chats = _telegram_chats(uow, ids)
+        customers = {c.id: c for c in customers_by_ids(uow, ids)}
+        chats = telegram_chats(uow, ids)
         reasons = survey_skip_reasons(
             uow.session,
             list(customers.values()),

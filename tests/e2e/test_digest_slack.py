@@ -41,7 +41,7 @@ def digests(world: SlackWorld) -> list[dict[str, Any]]:
 
 
 def digest_runs(ctx: AppContext) -> list[JobRun]:
-    return [r for r in recent_runs(ctx.uow(), limit=100) if r.job_name == JOB_NAME]
+    return [r for r in recent_runs(ctx.uow(), limit=1000) if r.job_name == JOB_NAME]
 
 
 async def tick(ctx: AppContext) -> None:
