@@ -79,6 +79,8 @@ def subscriptions(deps: TelegramDeps) -> list[Subscription]:
                 if event.delta > 0
                 else f"-{t.format_decimal(-event.delta)}"
             )
+            if not event.note.strip():  # an adjustment without a customer-facing note: no empty "Note:"
+                return fmt(t, "points.adjusted_no_note", delta=delta), None
             return fmt(t, "points.adjusted", delta=delta, note=event.note), None
 
         await outbox.to_customer(event.customer_id, compose, kind="points_adjusted")
