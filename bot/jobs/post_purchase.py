@@ -12,21 +12,18 @@ only because of the 24-hour rule is tried again on the next day's run.
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
-from bot.events import SurveyCampaignStarted
-from bot.services.campaigns import CampaignSummary, customers_by_ids, telegram_chats
-from bot.services.contact_rules import CONTACTED_RECENTLY, survey_skip_reasons
+from bot.services.campaigns import CampaignSummary, queue_campaign, telegram_chats
+from bot.services.contact_rules import CONTACTED_RECENTLY
 from bot.services.digest_queries import day_start
-from bot.services.survey_states import NPS, QUEUED, SKIPPED
 from storage.models import Purchase, SurveyCampaign, SurveyDispatch
 from storage.uow import UnitOfWork
 
@@ -73,40 +70,17 @@ def queue_post_purchase_surveys(
         for customer_id, queued_at in handled:
             if queued_at is not None and as_utc(queued_at) >= as_utc(bought[customer_id]):
                 del bought[customer_id]
-        chats = telegram_chats(uow, sorted(bought))
-        customers = customers_by_ids(uow, [cid for cid in sorted(bought) if cid in chats])
-        if not customers:
+        if not telegram_chats(uow, sorted(bought)):
             return None
-        campaign = SurveyCampaign(
+        return queue_campaign(
+            uow,
+            rules,
+            now,
             name=f"NPS post-purchase {day.isoformat()}",
             segment=SEGMENT,
             started_by=STARTED_BY,
             trickle=True,
-            created_at=now,
-        )
-        uow.session.add(campaign)
-        uow.flush()
-        assert campaign.id is not None
-        reasons = survey_skip_reasons(uow.session, customers, rules, now)
-        rows = [
-            {
-                "campaign_id": campaign.id,
-                "customer_id": c.id,
-                "kind": NPS,
-                "status": SKIPPED if c.id in reasons else QUEUED,
-                "skip_reason": reasons.get(c.id or 0),
-                "queued_at": now,
-            }
-            for c in customers
-        ]
-        uow.session.execute(insert(SurveyDispatch), rows)
-        uow.emit(SurveyCampaignStarted(campaign_id=campaign.id, trickle=True))
-        return CampaignSummary(
-            campaign_id=campaign.id,
-            trickle=True,
-            queued=len(rows) - len(reasons),
-            skipped=dict(Counter(reasons.values())),
-            not_on_telegram=len(bought) - len(customers),
+            customer_ids=sorted(bought),
         )
 
 

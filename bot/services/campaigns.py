@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -128,20 +128,51 @@ def start_campaign(
             assert segment is not None
             ids, label = _audience(uow, segment.strip()), segment.strip()
         single = customer_id is not None
-        campaign = SurveyCampaign(
+        summary = queue_campaign(
+            uow,
+            rules,
+            now,
             name=f"NPS {label}",
-            segment=label[:64],
+            segment=label,
+            started_by=started_by,
+            trickle=trickle,
+            customer_ids=ids,
+            override_cooldown=single,
+        )
+        if customer_id is not None:
+            summary = replace(summary, last_surveyed_at=last_surveyed(uow.session, customer_id))
+        return summary
+
+
+def queue_campaign(
+    uow: UnitOfWork,
+    rules: BusinessRules,
+    now: datetime,
+    *,
+    name: str,
+    segment: str,
+    started_by: str,
+    trickle: bool,
+    customer_ids: Sequence[int],
+    override_cooldown: bool = False,
+) -> CampaignSummary:
+    """Create the campaign and one dispatch per customer on Telegram (queued, or skipped with its
+    reason); the running bot sends what is queued."""
+    with uow:
+        campaign = SurveyCampaign(
+            name=name[:200],
+            segment=segment[:64],
             started_by=started_by[:64],
             trickle=trickle,
-            override_cooldown=single,
+            override_cooldown=override_cooldown,
             created_at=now,
         )
         uow.session.add(campaign)
         uow.flush()
         assert campaign.id is not None
-        chats = telegram_chats(uow, ids)
-        customers = customers_by_ids(uow, [cid for cid in ids if cid in chats])
-        reasons = survey_skip_reasons(uow.session, customers, rules, now, override_cooldown=single)
+        chats = telegram_chats(uow, customer_ids)
+        customers = customers_by_ids(uow, [cid for cid in customer_ids if cid in chats])
+        reasons = survey_skip_reasons(uow.session, customers, rules, now, override_cooldown=override_cooldown)
         rows = [
             {
                 "campaign_id": campaign.id,
@@ -161,8 +192,7 @@ def start_campaign(
             trickle=trickle,
             queued=len(rows) - len(reasons),
             skipped=dict(Counter(reasons.values())),
-            not_on_telegram=len(ids) - len(customers),
-            last_surveyed_at=last_surveyed(uow.session, customer_id) if customer_id is not None else None,
+            not_on_telegram=len(customer_ids) - len(customers),
         )
 
 
