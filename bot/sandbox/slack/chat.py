@@ -90,7 +90,8 @@ def post_message(args: Args, ctx: CallContext) -> JSON:
     return {"channel": channel.id, "ts": message.ts, "message": message.to_json()}
 
 
-def update_message(args: Args, ctx: CallContext) -> JSON:
+def _own_message(args: Args, ctx: CallContext, refusal: str) -> tuple[Channel, Message]:
+    """The app's own message named by `channel` and `ts`, with Slack's errors when it is not one."""
     state = ctx.state
     channel = state.find_channel(args.text("channel") or "")
     if channel is None:
@@ -99,7 +100,13 @@ def update_message(args: Args, ctx: CallContext) -> JSON:
     if message is None:
         raise ApiError("message_not_found")
     if message.bot_id != state.ws.bot_id:
-        raise ApiError("cant_update_message")
+        raise ApiError(refusal)
+    return channel, message
+
+
+def update_message(args: Args, ctx: CallContext) -> JSON:
+    state = ctx.state
+    channel, message = _own_message(args, ctx, "cant_update_message")
     text, blocks, attachments = message_content(args)
     if text is not None and len(text) > MAX_UPDATE_TEXT:
         raise ApiError("msg_too_long")
@@ -121,14 +128,7 @@ def update_message(args: Args, ctx: CallContext) -> JSON:
 
 def delete_message(args: Args, ctx: CallContext) -> JSON:
     state = ctx.state
-    channel = state.find_channel(args.text("channel") or "")
-    if channel is None:
-        raise ApiError("channel_not_found")
-    message = state.find_message(channel.id, args.text("ts") or "")
-    if message is None:
-        raise ApiError("message_not_found")
-    if message.bot_id != state.ws.bot_id:
-        raise ApiError("cant_delete_message")
+    channel, message = _own_message(args, ctx, "cant_delete_message")
     with state.locked():
         state.messages[channel.id].remove(message)
         state.touch()
