@@ -12,21 +12,33 @@ from bot.config import Settings
 
 
 class RedactSecrets(logging.Filter):
+    """Replaces every secret in the message, the traceback and the stack of a record with ***."""
+
+    _traceback = logging.Formatter()
+
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = message
-        for secret in self._secrets:
-            redacted = redacted.replace(secret, "***")
+        redacted = self._redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatted here, redacted, and cached where every Formatter looks for it first: an
+            # exception's message may carry a URL with the bot token in it.
+            record.exc_text = self._traceback.formatException(record.exc_info)
         if record.exc_text:
-            for secret in self._secrets:
-                record.exc_text = record.exc_text.replace(secret, "***")
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
         return True
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def secret_values(settings: Settings) -> list[str]:
