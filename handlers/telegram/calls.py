@@ -1,10 +1,12 @@
-"""Running a service from a handler: `ctx.call`, with SQLite's one writer queued in the event loop,
-and what the bot said logged on the way.
+"""Running a service from a handler: `ctx.call`, with SQLite's one writer as one thread, and what
+the bot said logged on the way.
 
 Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE), so two at once only make
-the second wait in SQLite's busy handler, which sleeps up to 100 ms between retries. Queued here
-instead, each starts the moment the previous one ends. PostgreSQL runs them side by side. Events
-are published after the lock is released, so a subscriber may call a service itself.
+the second wait in SQLite's busy handler, which sleeps up to 100 ms between retries. Here they queue
+for one worker thread instead, and each starts the moment the previous one ends: the queue lives in
+the thread, not in the event loop, so a busy loop (sending replies) does not stretch the time the
+write lock is held. PostgreSQL runs them side by side in the default pool. Events are published
+after the call returns, so a subscriber may call a service itself.
 
 Outbound messages are logged with the next service call, in its transaction (a thread and a
 transaction of their own would compete with the event loop for the GIL and hold the write lock
@@ -16,8 +18,11 @@ count.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,7 +40,8 @@ T = TypeVar("T")
 class ServiceCalls:
     def __init__(self, ctx: AppContext, *, idle_flush: float = 0.5) -> None:
         self.ctx = ctx
-        self._one_writer = asyncio.Lock() if ctx.settings.database_url.startswith("sqlite") else None
+        self._sqlite = ctx.settings.database_url.startswith("sqlite")
+        self._one_writer: ThreadPoolExecutor | None = None
         self._idle_flush = idle_flush
         self._notes: list[OutboundNote] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -58,11 +64,13 @@ class ServiceCalls:
                 self._write(notes)  # rolled back with the failed service: log them on their own
                 raise
 
-        if self._one_writer is None:
+        if not self._sqlite:
             result = await asyncio.to_thread(run)
         else:
-            async with self._one_writer:
-                result = await asyncio.to_thread(run)
+            if self._one_writer is None:
+                self._one_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+            in_context = functools.partial(contextvars.copy_context().run, run)
+            result = await asyncio.get_running_loop().run_in_executor(self._one_writer, in_context)
         await self.ctx.bus.publish(uow.committed_events)
         return result
 
@@ -80,10 +88,13 @@ class ServiceCalls:
             await self(_nothing)
 
     async def close(self) -> None:
-        """On stop: log what is waiting now rather than after the idle delay."""
+        """On stop: log what is waiting now rather than after the idle delay, and end the writer thread."""
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
         await self.flush()
+        if self._one_writer is not None:
+            self._one_writer.shutdown(wait=False)
+            self._one_writer = None
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(self._idle_flush)
