@@ -1,5 +1,6 @@
-"""Building the python-telegram-bot Application: Bot API address, rate limiter, per-chat ordered
-concurrency, our context type, and every feature module's handlers in their order."""
+"""Building the python-telegram-bot Application: Bot API address and transport (aiohttp, see
+transport.py), rate limiter, per-chat ordered concurrency, our context type, and every feature
+module's handlers in their order."""
 
 from __future__ import annotations
 
@@ -26,10 +27,13 @@ from handlers.telegram.context import ChatContext, TelegramApp
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.outbox import Outbox
 from handlers.telegram.processor import Observer, PerChatUpdateProcessor
+from handlers.telegram.transport import AiohttpRequest
 
 ALLOWED_UPDATES: Final = ["message", "callback_query", "my_chat_member"]
 FEATURES: Final = (gate, onboarding, points, rewards, surveys, feedback, preferences, privacy, help_command)
 """Registration order matters for handlers that could both match: commands before free text."""
+SEND_CONNECTIONS: Final = 256
+"""Connections for sends (python-telegram-bot's own default); getUpdates has one of its own."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ def build_bot(settings: Settings, options: TelegramOptions = TelegramOptions()) 
         base_url=settings.telegram_api_base_url,
         base_file_url=file_base_url(settings.telegram_api_base_url),
         rate_limiter=rate_limiter(options),
+        request=AiohttpRequest(SEND_CONNECTIONS),
     )
 
 
@@ -86,6 +91,8 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .rate_limiter(rate_limiter(options))
+        .request(AiohttpRequest(SEND_CONNECTIONS))
+        .get_updates_request(AiohttpRequest(1))
         .concurrent_updates(PerChatUpdateProcessor(options.concurrency, observe=options.observe))
         .context_types(ContextTypes(context=ChatContext))
     )

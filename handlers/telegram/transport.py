@@ -1,0 +1,174 @@
+"""The Bot API over aiohttp instead of python-telegram-bot's default httpx.
+
+Every update ends in at least one Bot API request, and on the default transport each request costs
+about a millisecond of CPU in httpx/httpcore/anyio (measured in benchmarks/telegram.py: more than
+half of the bot's time). aiohttp — already installed for Slack — parses HTTP in C and does the
+same request in a fraction of that. PTB supports this through its `BaseRequest` interface; this is
+an implementation of it (timeouts mapped as below, errors mapped to PTB's `TimedOut` and
+`NetworkError` exactly as its httpx implementation does).
+"""
+
+from __future__ import annotations
+
+import base64
+import urllib.request
+from typing import Final, TypeAlias
+
+import aiohttp
+import yarl
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+DEFAULT_TIMEOUT: Final = 5.0
+"""Seconds, as python-telegram-bot's own default for connect, read and pool."""
+MEDIA_TIMEOUT: Final = 20.0
+"""Seconds to wait for the answer to an upload (PTB's media write timeout)."""
+
+_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+"""Never proxied: the sandbox and a Bot API server on this machine are reached directly."""
+Proxy: TypeAlias = tuple[yarl.URL | None, dict[str, str] | None]
+"""The proxy's address, and the header with its credentials if it has some."""
+
+
+class AiohttpRequest(BaseRequest):
+    """python-telegram-bot's request interface on one aiohttp session.
+
+    Timeouts: `connect_timeout` → connecting a socket, `read_timeout` → the longest silence while
+    waiting for the answer, `pool_timeout` → waiting for a free connection. aiohttp has no write
+    timeout; an upload is bounded by `read_timeout` (at least MEDIA_TIMEOUT) instead.
+    """
+
+    __slots__ = ("_pool_size", "_proxies", "_session", "_timeouts")
+
+    def __init__(self, pool_size: int = 1) -> None:
+        self._pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout] = {}
+        self._proxies: dict[str, Proxy] = {}
+
+    @property
+    def read_timeout(self) -> float:
+        return DEFAULT_TIMEOUT
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": self.USER_AGENT},
+                timeout=self._timeout(),
+                trust_env=False,  # it would look the proxy up again in a thread per request; see _proxy
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+        write_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+        connect_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+        pool_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        session = self._session
+        if session is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data is not None and request_data.contains_files
+        read = _seconds(read_timeout)
+        if files:
+            read = None if read is None else max(read, MEDIA_TIMEOUT, _seconds(write_timeout) or 0.0)
+        timeout = self._timeout(_seconds(connect_timeout), read, _seconds(pool_timeout))
+        proxy, credentials = self._proxy(url)
+        # aiohttp sends proxy_headers with the CONNECT of an https tunnel; a plain http request
+        # carries the credentials itself.
+        tunnel = url.startswith("https:")
+        try:
+            async with session.request(
+                method,
+                url,
+                data=_body(request_data),
+                timeout=timeout,
+                proxy=proxy,
+                proxy_headers=credentials if tunnel else None,
+                headers=None if tunnel else credentials,
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as err:  # aiohttp's own timeout errors are TimeoutErrors too
+            raise TimedOut(f"Timed out: {err.__class__.__name__}") from err
+        except aiohttp.ClientError as err:
+            # Some aiohttp errors quote the URL, and the URL holds the bot token.
+            reason = str(err).replace(url, _without_token(url))
+            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {reason}") from err
+
+    def _proxy(self, url: str) -> Proxy:
+        """The proxy the environment names for this URL's host (HTTPS_PROXY, NO_PROXY…, as httpx
+        reads them), looked up once per host: the Bot API is one host."""
+        origin = url.split("/", 3)[:3]
+        key = "/".join(origin)
+        found = self._proxies.get(key)
+        if found is None:
+            found = self._proxies[key] = _environment_proxy(key)
+        return found
+
+    def _timeout(
+        self,
+        connect: float | None = DEFAULT_TIMEOUT,
+        read: float | None = DEFAULT_TIMEOUT,
+        pool: float | None = DEFAULT_TIMEOUT,
+    ) -> aiohttp.ClientTimeout:
+        key = (connect, read, pool)
+        timeout = self._timeouts.get(key)
+        if timeout is None:  # a handful of combinations; building one per request costs
+            timeout = aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
+            self._timeouts[key] = timeout
+        return timeout
+
+
+def _environment_proxy(origin: str) -> Proxy:
+    try:
+        target = yarl.URL(origin)
+    except ValueError:  # aiohttp will say what is wrong with the URL
+        return None, None
+    scheme, host = target.scheme, target.host
+    named = urllib.request.getproxies().get(scheme)
+    if not named or not host or host in _LOOPBACK or urllib.request.proxy_bypass(host):
+        return None, None
+    proxy = yarl.URL(named)
+    if not proxy.user:
+        return proxy, None
+    credentials = base64.b64encode(f"{proxy.user}:{proxy.password or ''}".encode()).decode()
+    return proxy.with_user(None), {"Proxy-Authorization": f"Basic {credentials}"}
+
+
+def _seconds(value: float | object | None) -> float | None:
+    """A timeout argument: PTB's DEFAULT_NONE means this class's default."""
+    if isinstance(value, int | float):
+        return float(value)
+    if value is None:
+        return None
+    return DEFAULT_TIMEOUT
+
+
+def _without_token(url: str) -> str:
+    """`https://host/bot<token>/sendMessage` → `https://host/bot…/sendMessage`."""
+    head, sep, tail = url.rpartition("/bot")
+    return f"{head}/bot…/{tail.rpartition('/')[2]}" if sep else url
+
+
+def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+    """Form fields, or a multipart form when files are uploaded (as PTB's httpx request sends them)."""
+    if request_data is None:
+        return None
+    fields = request_data.json_parameters
+    if not request_data.contains_files:
+        return fields or None
+    form = aiohttp.FormData()
+    for name, value in fields.items():
+        form.add_field(name, value)
+    for name, (filename, content, mimetype) in (request_data.multipart_data or {}).items():
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
