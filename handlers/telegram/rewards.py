@@ -6,7 +6,10 @@ with a short notice and changes nothing; two quick taps give one coupon.
 
 from __future__ import annotations
 
-from telegram import Update
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from telegram import CallbackQuery, Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.i18n import Translator
@@ -24,6 +27,7 @@ from handlers.telegram.keyboards import (
 from handlers.telegram.render import Html, code, fmt, lines, nfmt
 
 STALE = (AlreadyDone, UnknownReward, InvalidInput, NotEnoughPoints)
+T = TypeVar("T")
 
 
 def _short_of(t: Translator, error: RewardUnaffordable) -> str:
@@ -31,6 +35,17 @@ def _short_of(t: Translator, error: RewardUnaffordable) -> str:
     return t.ngettext("rewards.not_enough_points", "rewards.not_enough_points.plural", missing).format(
         missing=t.format_decimal(missing), name=error.reward.display_name(t.language)
     )
+
+
+async def _or_explain(query: CallbackQuery, t: Translator, attempt: Awaitable[T]) -> T | None:
+    """What the service answered; None after telling the customer why their tap did nothing."""
+    try:
+        return await attempt
+    except RewardUnaffordable as short:
+        await notify(query, _short_of(t, short))
+    except STALE:
+        await notify(query, t.gettext("error.stale_button"))
+    return None
 
 
 def register(application: TelegramApp, deps: TelegramDeps) -> None:
@@ -73,20 +88,19 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
             await notify(query, t.gettext("error.stale_button"))
             return
         reward_code = context.matches[0].group(1) if context.matches else ""
-        try:
-            asked = await deps.call(
+        asked = await _or_explain(
+            query,
+            t,
+            deps.call(
                 ask_to_redeem,
                 ctx.clock,
                 ctx.rules,
                 customer_id=customer_id,
                 reward_code=reward_code,
                 request_key=f"tg:{message.chat_id}:{message.message_id}:{reward_code}",
-            )
-        except RewardUnaffordable as short:
-            await notify(query, _short_of(t, short))
-            return
-        except STALE:
-            await notify(query, t.gettext("error.stale_button"))
+            ),
+        )
+        if asked is None:
             return
         await notify(query)
         if not asked.fresh:
@@ -109,15 +123,12 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
             return
         t = deps.t(context)
         redemption_id = int(context.matches[0].group(1)) if context.matches else 0
-        try:
-            done = await deps.call(
-                confirm, ctx.clock, ctx.rules, customer_id=customer_id, redemption_id=redemption_id
-            )
-        except RewardUnaffordable as short:
-            await notify(query, _short_of(t, short))
-            return
-        except STALE:
-            await notify(query, t.gettext("error.stale_button"))
+        done = await _or_explain(
+            query,
+            t,
+            deps.call(confirm, ctx.clock, ctx.rules, customer_id=customer_id, redemption_id=redemption_id),
+        )
+        if done is None:
             return
         await notify(query)
         body = fmt(
