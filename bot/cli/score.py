@@ -78,6 +78,8 @@ def _print_summary(run: ScoringRun, detail: Path | None) -> None:
     since = run.previous_as_of.isoformat() if run.previous_as_of else "no earlier snapshot"
     table.add_row(f"newly at risk (since {since})", f"{len(run.entered):,}")
     table.add_row("snapshots written", f"{run.snapshots_written:,}")
+    if run.snapshots_thinned:
+        table.add_row("old snapshots thinned out", f"{run.snapshots_thinned:,}")
     if detail is not None:
         table.add_row("detail", str(detail))
     console.print(table)

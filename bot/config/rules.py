@@ -85,6 +85,23 @@ class RiskRules(_Rule):
     ticket_sla_hours: int = Field(default=48, ge=1)
 
 
+class SnapshotRules(_Rule):
+    """How long the daily risk snapshots stay day by day; older days thin out (see
+    bot/services/snapshot_retention.py), so the table grows by weeks and months, not days."""
+
+    daily_days: int = Field(default=90, ge=1)
+    """Every scored day newer than this is kept."""
+    weekly_days: int = Field(default=730, ge=1)
+    """Older than daily_days and newer than this: the last scored day of each week is kept; older
+    still, the last scored day of each month, for good."""
+
+    @model_validator(mode="after")
+    def _weekly_after_daily(self) -> SnapshotRules:
+        if self.weekly_days < self.daily_days:
+            raise ValueError("snapshots.weekly_days must be at least snapshots.daily_days")
+        return self
+
+
 class BirthdayRules(_Rule):
     bonus_points: int = Field(default=0, ge=0)
     min_days_known: int = Field(default=30, ge=0)
@@ -150,6 +167,7 @@ class BusinessRules(_Rule):
     survey: SurveyRules = SurveyRules()
     contact: ContactRules = ContactRules()
     risk: RiskRules = RiskRules()
+    snapshots: SnapshotRules = SnapshotRules()
     birthday: BirthdayRules = BirthdayRules()
     winback: WinbackRules = WinbackRules()
 

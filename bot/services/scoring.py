@@ -38,6 +38,7 @@ from bot.services.scoring_inputs import (
     load_purchases,
     load_snoozes,
 )
+from bot.services.snapshot_retention import thin_snapshots
 from bot.services.snapshots import replace_snapshots, snapshot_rows, stored_reasons
 from storage.uow import UnitOfWork
 
@@ -68,6 +69,7 @@ class ScoringRun:
     snoozed: int  # flagged but snoozed
     entered: tuple[AtRiskCustomer, ...]  # newly at risk, highest value at risk first
     snapshots_written: int
+    snapshots_thinned: int  # rows of old days removed by the retention rules (snapshot_retention.py)
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, score, write, total
 
     @property
@@ -178,6 +180,7 @@ def score_all(
     scored = timer.perf_counter()
     reasons = stored_reasons(result)
     written = replace_snapshots(uow, as_of, snapshot_rows(result, as_of, reasons))
+    thinned = thin_snapshots(uow, rules.snapshots)
     stored = timer.perf_counter()
 
     keys = result.customer
@@ -196,6 +199,7 @@ def score_all(
         snoozed=sum(1 for k in flagged if k in snoozes.active),
         entered=tuple(entered),
         snapshots_written=written,
+        snapshots_thinned=thinned,
         timings={
             "read": read - started,
             "score": scored - read,
