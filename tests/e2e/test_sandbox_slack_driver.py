@@ -134,13 +134,13 @@ MODAL: dict[str, Any] = {
 }
 
 
-async def open_modal(setup: Setup) -> str:
+async def open_modal(setup: Setup, view: dict[str, Any] = MODAL) -> str:
     async with httpx.AsyncClient() as http:
         opened = await http.post(
             setup.sandbox.api_url + "views.open",
             json={
                 "trigger_id": setup.sandbox.driver.issue_trigger_id(setup.ann),
-                "view": MODAL,
+                "view": view,
             },
             headers={"Authorization": f"Bearer {setup.sandbox.state.ws.bot_token}"},
         )
@@ -163,6 +163,43 @@ async def test_required_input_left_empty_cannot_be_submitted(setup: Setup) -> No
 
     with pytest.raises(SandboxError, match="required input 'msg'"):
         await setup.sandbox.driver.submit_view(view_id)
+
+
+PREFILLED: dict[str, Any] = {
+    **MODAL,
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "msg",
+            "label": {"type": "plain_text", "text": "Message"},
+            "element": {"type": "plain_text_input", "action_id": "text", "initial_value": "Thanks!"},
+        },
+        {
+            "type": "input",
+            "block_id": "until",
+            "label": {"type": "plain_text", "text": "Until"},
+            "element": {"type": "datepicker", "action_id": "date", "initial_date": "2026-12-01"},
+        },
+        {
+            "type": "input",
+            "block_id": "note",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Note"},
+            "element": {"type": "plain_text_input", "action_id": "text"},
+        },
+    ],
+}
+
+
+async def test_untouched_inputs_report_their_initial_values_as_slack_does(setup: Setup) -> None:
+    view_id = await open_modal(setup, PREFILLED)
+
+    await setup.sandbox.driver.submit_view(view_id, {"until": {"date": "2026-12-24"}})
+
+    values = setup.app.received[-1]["view"]["state"]["values"]
+    assert values["msg"]["text"] == {"type": "plain_text_input", "value": "Thanks!"}  # required, prefilled
+    assert values["until"]["date"] == {"type": "datepicker", "selected_date": "2026-12-24"}  # changed
+    assert values["note"]["text"] == {"type": "plain_text_input", "value": None}  # optional, left empty
 
 
 async def test_button_inside_a_modal_sends_the_view_as_container(setup: Setup) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.sandbox.slack import payloads
 from bot.sandbox.slack.blocks import find_element
+from bot.sandbox.slack.element_state import input_state, view_state
 from bot.sandbox.slack.hooks import issue_response_url
 from bot.sandbox.slack.interactions import Interactions
 from bot.sandbox.slack.methods import ApiError, Args
@@ -156,11 +157,12 @@ class Actions(Interactions):
             for block_id, entries in (values or {}).items():
                 for action_id, value in entries.items():
                     block, element = _element(view.definition["blocks"], action_id, block_id, view_id)
-                    view.values.setdefault(block_id, {})[action_id] = payloads.input_state(element, value)
+                    view.values.setdefault(block_id, {})[action_id] = input_state(element, value)
             state.touch()
+        reported = view_state(view.definition["blocks"], view.values)
         for block in view.definition["blocks"]:
             if block["type"] == "input" and not block.get("optional"):
-                entry = view.values.get(block["block_id"], {}).get(block["element"]["action_id"], {})
+                entry = reported.get(block["block_id"], {}).get(block["element"]["action_id"], {})
                 if not any(v not in (None, "", []) for k, v in entry.items() if k != "type"):
                     raise SandboxError(
                         f"required input {block['block_id']!r} is empty; Slack would not submit"

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.slack.models import JSON, Channel, SandboxError
+from bot.sandbox.slack.element_state import input_state
+from bot.sandbox.slack.models import JSON, Channel
 from bot.sandbox.slack.state import SandboxState
-
-TEXT_INPUTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input",
-                         "rich_text_input"})  # fmt: skip
-SINGLE_OPTION = frozenset({"static_select", "external_select", "radio_buttons", "overflow"})
-MULTI_OPTION = frozenset({"multi_static_select", "multi_external_select", "checkboxes"})
-SIMPLE_KEYS = {
-    "datepicker": "selected_date", "timepicker": "selected_time", "datetimepicker": "selected_date_time",
-    "users_select": "selected_user", "multi_users_select": "selected_users",
-    "conversations_select": "selected_conversation", "multi_conversations_select": "selected_conversations",
-    "channels_select": "selected_channel", "multi_channels_select": "selected_channels",
-}  # fmt: skip
 
 
 def team_ref(state: SandboxState) -> JSON:
@@ -56,34 +45,6 @@ def slash_command_body(
         "user_name": state.users[user].name, "command": command, "text": text, "api_app_id": ws.app_id,
         "is_enterprise_install": "false", "response_url": response_url, "trigger_id": trigger_id,
     })  # fmt: skip
-
-
-def _options(element: JSON) -> list[JSON]:
-    groups = element.get("option_groups", [])
-    return list(element.get("options", [])) + [o for g in groups for o in g.get("options", [])]
-
-
-def _option(element: JSON, value: Any) -> JSON:
-    for option in _options(element):
-        if option.get("value") == value:
-            return dict(option)
-    offered = [o.get("value") for o in _options(element)]
-    raise SandboxError(f"{element.get('action_id')!r} offers no option {value!r} (offered: {offered})")
-
-
-def input_state(element: JSON, value: Any) -> JSON:
-    """The `state.values` entry for `element` holding `value`, in the shape Slack reports it."""
-    kind = str(element.get("type"))
-    if kind in TEXT_INPUTS:
-        return {"type": kind, "value": None if value is None else str(value)}
-    if kind in SINGLE_OPTION:
-        return {"type": kind, "selected_option": None if value is None else _option(element, value)}
-    if kind in MULTI_OPTION:
-        values: Iterable[Any] = [] if value is None else value
-        return {"type": kind, "selected_options": [_option(element, v) for v in values]}
-    if kind in SIMPLE_KEYS:
-        return {"type": kind, SIMPLE_KEYS[kind]: value}
-    raise SandboxError(f"the sandbox cannot fill a {kind!r} element")
 
 
 def action_item(block: JSON, element: JSON, value: Any, action_ts: str) -> JSON:

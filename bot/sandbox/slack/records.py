@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.sandbox.slack.element_state import view_state
 from bot.sandbox.slack.models import JSON, Workspace
 
 
@@ -114,7 +115,7 @@ class View:
             "private_metadata": d.get("private_metadata", ""),
             "callback_id": d.get("callback_id", ""),
             "external_id": d.get("external_id", ""),
-            "state": {"values": self.values},
+            "state": {"values": view_state(d.get("blocks", []), self.values)},
             "hash": self.hash,
             "clear_on_close": bool(d.get("clear_on_close", False)),
             "notify_on_close": bool(d.get("notify_on_close", False)),
