@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+READ_ONLY = "retention_bot_read_only"
+"""Execution option of a connection whose transaction only reads (see UnitOfWork.reading)."""
 SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=15000", "foreign_keys=ON", "synchronous=NORMAL")
 
 
@@ -40,5 +42,7 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # A deferred transaction that reads, then writes after another writer committed fails at once
-        # with "database is locked"; IMMEDIATE waits for busy_timeout instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # with "database is locked"; IMMEDIATE waits for busy_timeout instead. A transaction that
+        # only reads needs no lock at all.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

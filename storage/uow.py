@@ -6,17 +6,21 @@ transaction, so a service can call another and both commit (or roll back) togeth
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Engine
 from sqlmodel import Session
+
+from storage.db import READ_ONLY
 
 
 class UnitOfWork:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._depth = 0
+        self._read_only = False
         self._session: Session | None = None
         self._pending_events: list[object] = []
         self.committed_events: list[object] = []
@@ -35,8 +39,23 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
             self._session = Session(self._engine, expire_on_commit=False)
+            if self._read_only:  # take the connection now, so its transaction begins as a read
+                self._session.connection(execution_options={READ_ONLY: True})
         self._depth += 1
         return self
+
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """`with uow:` for a block that only reads. On SQLite its transaction starts with a plain
+        BEGIN instead of BEGIN IMMEDIATE: a long read (scoring loads every purchase) takes no write
+        lock, writers carry on beside it (WAL), and the read sees one consistent snapshot. Inside
+        an open unit of work it simply joins."""
+        self._read_only = self._depth == 0
+        try:
+            with self:
+                yield self
+        finally:
+            self._read_only = False
 
     def __exit__(
         self,
