@@ -113,7 +113,14 @@ async def send_campaign(
     call: ServiceCalls | None = None,
 ) -> CampaignReport:
     """Send every queued survey of the campaign that the contact rules allow now; returns the counts."""
-    call = call or ServiceCalls(ctx)
+    if call is None:  # a one-off sender (the CLI): its own service calls, closed when it is done
+        own = ServiceCalls(ctx)
+        try:
+            return await send_campaign(
+                ctx, bot, campaign_id, batch=batch, in_flight=in_flight, progress=progress, call=own
+            )
+        finally:
+            await own.close()
     slots = asyncio.Semaphore(in_flight)
     running: set[asyncio.Task[None]] = set()
 
