@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,9 +16,12 @@ from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from bot.services.ledger import balance_at
+from bot.services.ledger import outstanding_over_time
 from storage.models import Customer, PointsEntry, Purchase, RiskSnapshot, SurveyDispatch, SurveyResponse
 from storage.uow import UnitOfWork
+
+_LEDGER_BATCH = 10_000
+"""Ledger rows fetched at a time while the points liability is summed."""
 
 
 @dataclass(frozen=True)
@@ -195,29 +200,55 @@ def saved_by_nps(uow: UnitOfWork, answers: Sequence[NpsResponse], tz: ZoneInfo) 
     return saved
 
 
+@dataclass(slots=True)
+class _LedgerEntry:
+    """The columns of a points entry a balance needs (no ORM object per row)."""
+
+    id: int | None
+    delta: int
+    available_at: datetime
+    expires_at: datetime | None
+    lot_id: int | None
+    created_at: datetime
+
+
 def points_outstanding(uow: UnitOfWork, moments: Sequence[datetime]) -> list[tuple[int, int]]:
-    """(spendable, pending) points over all customers at each moment, replaying the ledger."""
-    entries: dict[int, list[PointsEntry]] = defaultdict(list)
+    """(spendable, pending) points over all customers at each moment: the ledger is streamed a
+    customer at a time, and each customer's is replayed once for all moments."""
     latest = max(moments, default=None)
     if latest is None:
         return []
-    for entry in uow.session.exec(
-        select(PointsEntry)
+    ledger = (
+        core_select(
+            col(PointsEntry.customer_id),
+            col(PointsEntry.id),
+            col(PointsEntry.delta),
+            col(PointsEntry.available_at),
+            col(PointsEntry.expires_at),
+            col(PointsEntry.lot_id),
+            col(PointsEntry.created_at),
+        )
         .where(col(PointsEntry.created_at) <= latest)
         .order_by(col(PointsEntry.customer_id), col(PointsEntry.created_at), col(PointsEntry.id))
-    ).all():
-        entries[entry.customer_id].append(entry)
-    out = []
-    for moment in moments:
-        spendable = pending = 0
-        for rows in entries.values():
-            known = [e for e in rows if _utc(e.created_at) <= moment]
-            if known:
-                balance = balance_at(known, moment, lookahead_days=0)
-                spendable += balance.spendable
-                pending += balance.pending
-        out.append((spendable, pending))
-    return out
+        .execution_options(yield_per=_LEDGER_BATCH)
+    )
+    spendable, pending = [0] * len(moments), [0] * len(moments)
+    for _, rows in groupby(uow.session.execute(ledger), key=itemgetter(0)):
+        entries = [
+            _LedgerEntry(
+                row.id,
+                row.delta,
+                _utc(row.available_at),
+                None if row.expires_at is None else _utc(row.expires_at),
+                row.lot_id,
+                _utc(row.created_at),
+            )
+            for row in rows
+        ]
+        for i, (s, p) in enumerate(outstanding_over_time(entries, moments)):
+            spendable[i] += s
+            pending[i] += p
+    return list(zip(spendable, pending, strict=True))
 
 
 def _utc(moment: datetime) -> datetime:

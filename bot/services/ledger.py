@@ -54,16 +54,45 @@ def _order(lot: Lot) -> tuple[bool, datetime, datetime, int]:
 def build_lots(entries: Iterable[LedgerRow]) -> list[Lot]:
     """Replay the ledger in order and return each credit batch with what is left of it."""
     lots: dict[int, Lot] = {}
-    rows = sorted(entries, key=lambda e: (e.created_at, e.id or 0))
-    for entry in rows:
-        if entry.delta > 0:
-            assert entry.id is not None
-            lots[entry.id] = Lot(
-                entry.id, entry.delta, entry.delta, entry.available_at, entry.expires_at, entry.created_at
-            )
-            continue
-        _consume(lots, -entry.delta, at=entry.created_at, first=entry.lot_id)
+    for entry in _in_order(entries):
+        _apply(lots, entry)
     return list(lots.values())
+
+
+def outstanding_over_time(entries: Iterable[LedgerRow], moments: Sequence[datetime]) -> list[tuple[int, int]]:
+    """(spendable, pending) at each moment, as `balance_at` counts them, from one replay: the lots
+    after the entries up to a moment are a state every later replay passes through, so each moment
+    is read on the way instead of replaying the ledger once per moment."""
+    rows = _in_order(entries)
+    lots: dict[int, Lot] = {}
+    out = [(0, 0)] * len(moments)
+    applied = 0
+    for i in sorted(range(len(moments)), key=moments.__getitem__):
+        moment = moments[i]
+        while applied < len(rows) and rows[applied].created_at <= moment:
+            _apply(lots, rows[applied])
+            applied += 1
+        spendable = sum(
+            lot.remaining for lot in lots.values() if lot.available_at <= moment and not _expired(lot, moment)
+        )
+        pending = sum(lot.remaining for lot in lots.values() if lot.available_at > moment)
+        out[i] = (spendable, pending)
+    return out
+
+
+def _in_order(entries: Iterable[LedgerRow]) -> list[LedgerRow]:
+    return sorted(entries, key=lambda e: (e.created_at, e.id or 0))
+
+
+def _apply(lots: dict[int, Lot], entry: LedgerRow) -> None:
+    """One entry of the replay: a credit opens a lot, a debit consumes lots."""
+    if entry.delta > 0:
+        assert entry.id is not None
+        lots[entry.id] = Lot(
+            entry.id, entry.delta, entry.delta, entry.available_at, entry.expires_at, entry.created_at
+        )
+    else:
+        _consume(lots, -entry.delta, at=entry.created_at, first=entry.lot_id)
 
 
 def _consume(lots: dict[int, Lot], amount: int, *, at: datetime, first: int | None) -> None:
