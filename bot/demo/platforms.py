@@ -36,11 +36,11 @@ class SandboxPlatforms:
             bot_username="corner_records_bot", bot_first_name="Corner Records", clock=clock
         )
         self.telegram_server = SandboxServer(self.telegram)
-        self.slack = SlackSandbox(Workspace(team_name="Corner Records", domain="corner-records"))
         # The demo database outlives the sandboxes, and the bot claims each update_id, event_id and view
         # id once. Real platforms never hand out one twice, so neither may a restarted demo.
+        workspace = Workspace(team_name="Corner Records", domain="corner-records")
+        self.slack = SlackSandbox(workspace, id_seed=time.time_ns())
         self.telegram.state.next_update_id = time.time_ns() // 1_000_000
-        self.slack.state._rand.seed(time.time_ns())  # no public hook: its ids are seeded for test runs
         self._running = False
 
     @property

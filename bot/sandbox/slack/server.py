@@ -111,8 +111,10 @@ class SlackSandbox(LoopbackServer):
         default_rate_limit: int = 6000,
         ack_timeout: float = 3.0,
         port: int = 0,
+        id_seed: int = 0,
     ) -> None:
-        self.state = SandboxState(workspace)
+        """`id_seed` picks the sequence of ids (users, channels, views, triggers) it hands out."""
+        self.state = SandboxState(workspace, id_seed=id_seed)
         self.limiter = RateLimiter(self.state.now, default_rate_limit, rate_limits)
         app = Starlette()
         super().__init__(app, port=port)

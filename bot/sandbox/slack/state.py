@@ -25,12 +25,14 @@ _ID_CHARS = string.ascii_uppercase + string.digits
 class SandboxState:
     """Users, channels, messages, views and the tokens Slack hands out, plus a movable clock."""
 
-    def __init__(self, workspace: Workspace | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, workspace: Workspace | None = None, clock: Callable[[], float] = time.time, *, id_seed: int = 0
+    ) -> None:
         self.ws = workspace or Workspace()
         self._clock = clock
         self._offset = 0.0
         self._lock = threading.RLock()
-        self._rand = random.Random(0)  # deterministic ids make failing runs comparable
+        self._rand = random.Random(id_seed)  # the same seed, the same ids: failing runs compare
         self._seq = 0
         self._last_ts: dict[str, int] = {}
         self._watchers: set[Callable[[], None]] = set()
