@@ -7,6 +7,7 @@ previous digest, tickets past their SLA, and 12 weeks of NPS and at-risk counts 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -104,8 +105,14 @@ class Digest:
             f"{len(self.overdue_tickets)} tickets past SLA"
         )
 
-    def record(self, channel: str | None, ts: str | None) -> DigestRecord:
-        return DigestRecord(channel=channel, ts=ts, until=self.until, headline=self.headline)
+    def record(self, channel: str | None, ts: str | None, chart: str | None = None) -> DigestRecord:
+        return DigestRecord(channel=channel, ts=ts, until=self.until, headline=self.headline, chart=chart)
+
+    @property
+    def chart_fingerprint(self) -> str:
+        """Equal for digests whose charts would show the same numbers."""
+        data = [(w.week_end.isoformat(), w.nps, w.answers, w.at_risk) for w in self.weeks]
+        return hashlib.sha256(repr(data).encode()).hexdigest()[:16]
 
 
 def first(items: Sequence[T], limit: int = SHOWN) -> tuple[list[T], int]:

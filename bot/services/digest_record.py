@@ -29,6 +29,8 @@ class DigestRecord:
     until: datetime | None = None
     """The end of what the digest covered (the next one covers from here)."""
     headline: dict[str, float | int | None] = field(default_factory=dict)
+    chart: str | None = None
+    """Fingerprint of the data of the chart in the digest's thread (None: no chart there yet)."""
 
     def to_detail(self, summary: str) -> str:
         """`summary` for people (`retention-bot jobs`), then the record as compact JSON."""
@@ -37,6 +39,7 @@ class DigestRecord:
             "ts": self.ts,
             "until": self.until.isoformat() if self.until else None,
             "kpis": self.headline,
+            "chart": self.chart,
         }
         return f"{summary}{_MARK}{json.dumps(data, separators=(',', ':'))}{_END}"
 
@@ -58,6 +61,7 @@ class DigestRecord:
             ts=data.get("ts"),
             until=datetime.fromisoformat(until) if isinstance(until, str) else None,
             headline=dict(kpis) if isinstance(kpis, dict) else {},
+            chart=data.get("chart") if isinstance(data.get("chart"), str) else None,
         )
 
 

@@ -78,13 +78,18 @@ class DigestPublisher:
         else:
             posted = await self.client.chat_postMessage(channel=self.channel, text=text, blocks=shown)
             channel, ts, outcome = str(posted["channel"]), str(posted["ts"]), "posted"
-        detail = digest.record(channel, ts).to_detail(f"{outcome} {digest.summary()}")
-        await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)
-        await self._chart(digest, channel, ts)
+        charted = record.chart if record is not None and outcome == "updated" else None
+        summary = f"{outcome} {digest.summary()}"
+        detail = digest.record(channel, ts, charted).to_detail(summary)
+        await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)  # the post is known at once
+        if charted != digest.chart_fingerprint and await self._chart(digest, channel, ts):
+            detail = digest.record(channel, ts, digest.chart_fingerprint).to_detail(summary)
+            await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)
         return Published(outcome, day, ts, detail)
 
-    async def _chart(self, digest: Digest, channel: str, ts: str) -> None:
-        """The chart in the digest's thread; a failed upload never fails (and so re-posts) the digest."""
+    async def _chart(self, digest: Digest, channel: str, ts: str) -> bool:
+        """The chart in the digest's thread (an update uploads it only if its numbers changed); a
+        failed upload never fails (and so re-posts) the digest. Whether it was uploaded."""
         png = await asyncio.to_thread(digest_chart_png, digest.weeks, chart_title(digest.weeks))
         try:
             await self.client.files_upload_v2(
@@ -96,6 +101,8 @@ class DigestPublisher:
             )
         except SlackApiError as exc:
             log.warning("digest chart upload failed: %s", api_error(exc))
+            return False
+        return True
 
     async def request(self, day: date, *, force: bool) -> Published:
         """An explicit request (CLI, `/crm digest`): claim the day and post, or (forced) update the post."""

@@ -185,6 +185,26 @@ async def test_digest_chart_is_a_png_in_the_thread(seeded: SlackWorld) -> None:
         assert image.format == "PNG" and image.size == (800, 360)
 
 
+async def test_an_update_uploads_the_chart_again_only_when_its_numbers_changed(seeded: SlackWorld) -> None:
+    ctx = seeded.ctx
+    await seeded.crm("digest")
+    [message] = digests(seeded)
+
+    def charts() -> int:
+        thread = seeded.driver.messages(seeded.channel, thread_ts=message["ts"])
+        return sum(1 for m in thread if m.get("files"))
+
+    await seeded.crm("digest")  # updated in place, same numbers: the thread keeps its one chart
+    assert "updated" in seeded.last_ephemeral()["text"] and charts() == 1
+
+    today = ctx.clock.now().astimezone(ctx.settings.tz).date()
+    top = build_digest(ctx.uow(), ctx.clock, ctx.rules, ctx.settings.tz, today).new_at_risk[0]
+    until = ctx.clock.now() + timedelta(days=7)
+    snooze(ctx.uow(), ctx.clock, customer_id=top.customer_id, until=until, reason="away", actor="test")
+    await seeded.crm("digest")  # this week's at-risk count changed: the chart too
+    assert charts() == 2
+
+
 async def test_digest_buttons_act_on_the_customer_and_update_the_message(seeded: SlackWorld) -> None:
     world = seeded
     await world.crm("digest")
