@@ -82,8 +82,9 @@ class DigestPublisher:
         summary = f"{outcome} {digest.summary()}"
         detail = digest.record(channel, ts, charted).to_detail(summary)
         await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)  # the post is known at once
-        if charted != digest.chart_fingerprint and await self._chart(digest, channel, ts):
-            detail = digest.record(channel, ts, digest.chart_fingerprint).to_detail(summary)
+        fingerprint = digest.chart_fingerprint
+        if charted != fingerprint and await self._chart(digest, channel, ts):
+            detail = digest.record(channel, ts, fingerprint).to_detail(summary)
             await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)
         return Published(outcome, day, ts, detail)
 

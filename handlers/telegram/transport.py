@@ -90,7 +90,7 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method,
                 url,
-                data=_body(request_data),
+                data=_body(request_data, files),
                 timeout=timeout,
                 proxy=proxy,
                 proxy_headers=credentials if tunnel else None,
@@ -159,12 +159,12 @@ def _without_token(url: str) -> str:
     return f"{head}/bot…/{tail.rpartition('/')[2]}" if sep else url
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
+def _body(request_data: RequestData | None, files: bool) -> aiohttp.FormData | dict[str, str] | None:
     """Form fields, or a multipart form when files are uploaded (as PTB's httpx request sends them)."""
     if request_data is None:
         return None
     fields = request_data.json_parameters
-    if not request_data.contains_files:
+    if not files:
         return fields or None
     form = aiohttp.FormData()
     for name, value in fields.items():
