@@ -32,16 +32,14 @@ def _other_writer(path: Path) -> sqlite3.Connection:
 
 
 @pytest.fixture
-def sqlite_path(ctx: AppContext) -> Path:
-    url = ctx.settings.database_url
-    if not url.startswith("sqlite"):
-        pytest.fail("these tests are about SQLite's locks")  # the fixture below picks SQLite only
-    return Path(url.removeprefix("sqlite:///"))
+def database_url(sqlite_url: str) -> str:
+    """These tests are about SQLite's locks: SQLite only."""
+    return sqlite_url
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    return sqlite_url
+def sqlite_path(sqlite_url: str) -> Path:
+    return Path(sqlite_url.removeprefix("sqlite:///"))
 
 
 def test_a_writer_commits_while_a_read_is_open_and_the_read_keeps_its_snapshot(
