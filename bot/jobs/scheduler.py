@@ -3,6 +3,10 @@
 APScheduler's own job store is not shared between processes (its FAQ says so), so it only
 provides the tick; whether a job's period is due and unclaimed is decided by `schedule.py`
 and `claims.py`.
+
+The tick runs at start (catching up after downtime), every `tick_seconds` for as long as the
+process runs (retrying what failed), and once more at the moment the soonest job falls due, so
+the digest arrives at DIGEST_TIME to the second rather than up to a tick late.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.routing import BaseRoute
@@ -20,6 +25,9 @@ from bot.jobs.claims import claim, finish
 from bot.jobs.schedule import Schedule
 
 log = logging.getLogger(__name__)
+
+WAKE_MARGIN = timedelta(milliseconds=20)
+"""Wake a little after the due moment, so the tick never finds the job a hair short of due."""
 
 JobFunction = Callable[[AppContext, str], Awaitable[str]]
 """A job: given the context and its period, does its work and returns a one-line outcome."""
@@ -75,20 +83,38 @@ class SchedulerComponent:
         self._jobs = jobs if jobs is not None else default_jobs(ctx)
         self._tick_seconds = tick_seconds
         self._scheduler: AsyncIOScheduler | None = None
+        self._running = asyncio.Lock()
 
     async def start(self) -> None:
         scheduler = AsyncIOScheduler(
             timezone=self._ctx.settings.tz,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        scheduler.add_job(self.tick, "interval", seconds=self._tick_seconds, id="tick", next_run_time=None)
+        # No next_run_time argument: APScheduler 3 reads next_run_time=None as "add it paused".
+        scheduler.add_job(self.tick, "interval", seconds=self._tick_seconds, id="tick")
         scheduler.start()
         self._scheduler = scheduler
         await self.tick()  # catch up at once after downtime, not at the first interval
 
     async def tick(self) -> list[tuple[str, str, str]]:
         """Run what is due now; (job, period, outcome) for what ran here (the demo shows them)."""
-        return await run_due_jobs(self._ctx, self._jobs)
+        async with self._running:  # the interval, the due-time wake-up and the demo never overlap
+            ran = await run_due_jobs(self._ctx, self._jobs)
+        self._wake_when_next_due()
+        return ran
+
+    def _wake_when_next_due(self) -> None:
+        """Tick again when the soonest job falls due, if that comes before the next interval tick."""
+        scheduler = self._scheduler
+        if scheduler is None or not self._jobs:
+            return
+        now = self._ctx.clock.now()
+        delay = min(job.schedule.next_run(now) for job in self._jobs) - now
+        if delay >= timedelta(seconds=self._tick_seconds):
+            return
+        # APScheduler waits on the system clock; ctx.clock may run ahead of it (the demo's "advance").
+        run_date = datetime.now(UTC) + max(delay, timedelta()) + WAKE_MARGIN
+        scheduler.add_job(self.tick, "date", run_date=run_date, id="due", replace_existing=True)
 
     async def stop(self) -> None:
         if self._scheduler is not None:
