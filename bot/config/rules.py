@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -149,6 +150,15 @@ class WinbackRules(_Rule):
         return self
 
 
+class ScheduleRules(_Rule):
+    """Local times (TIMEZONE) of the daily automations; the digest's own time is DIGEST_TIME."""
+
+    score_at: time = time(3, 0)
+    """Daily scoring (segments, P(alive), CLV, at-risk flags), ahead of the digest and win-back offers."""
+    post_purchase_survey_at: time = time(9, 0)
+    """The day's post-purchase surveys are queued; they go out inside the contact window."""
+
+
 class BusinessRules(_Rule):
     earning: EarningRules = EarningRules()
     tiers: TierRules = TierRules()
@@ -170,6 +180,7 @@ class BusinessRules(_Rule):
     snapshots: SnapshotRules = SnapshotRules()
     birthday: BirthdayRules = BirthdayRules()
     winback: WinbackRules = WinbackRules()
+    schedule: ScheduleRules = ScheduleRules()
 
     def reward(self, code: str) -> RewardRule | None:
         return next((reward for reward in self.rewards if reward.code == code), None)

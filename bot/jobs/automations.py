@@ -1,9 +1,11 @@
 """The scheduled automations of SPEC §6, as scheduler jobs (all in TIMEZONE, claimed once per period).
 
-- `score` (daily, 03:00): scores the day once (skipped if the digest or the CLI already did), so
-  the digest and the win-back job share that day's snapshot and its newly at-risk customers.
-- `post-purchase-survey` (daily, 09:00): queues a trickle campaign of post-purchase NPS surveys
-  (bot/jobs/post_purchase.py); the Telegram component's tick sends it inside the window.
+- `score` (daily, `[schedule] score_at`, 03:00): scores the day once (skipped if the digest or the
+  CLI already did), so the digest and the win-back job share that day's snapshot and its newly
+  at-risk customers.
+- `post-purchase-survey` (daily, `[schedule] post_purchase_survey_at`, 09:00): queues a trickle
+  campaign of post-purchase NPS surveys (bot/jobs/post_purchase.py); the Telegram component's tick
+  sends it inside the window.
 - `points-expiry` (hourly): writes expired batches to the ledger, and asks for a notice for each
   batch expiring within the notice period that has not had one (key = `notice_key`).
 - `birthdays` (hourly): credits today's birthday bonuses (once a year) and asks for the greetings.
@@ -21,7 +23,7 @@ outcome says nothing could be sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Final
 
 from sqlmodel import col, select
@@ -43,17 +45,17 @@ from bot.services.winback import mark_offer, queue_offers, record_conversions
 from storage.models import WinbackOffer
 from storage.uow import UnitOfWork
 
-SCORE_AT: Final = time(3, 0)
-POST_PURCHASE_AT: Final = time(9, 0)
 OFFER_VALID_FOR: Final = timedelta(days=3)
 """A win-back offer still queued (window, cap, 24 hours) after this is given up (marked failed)."""
 
 
 def automation_jobs(ctx: AppContext) -> list[ScheduledJob]:
-    tz = ctx.settings.tz
+    tz, times = ctx.settings.tz, ctx.rules.schedule
     return [
-        ScheduledJob("score", DailySchedule(SCORE_AT, tz), score_job),
-        ScheduledJob("post-purchase-survey", DailySchedule(POST_PURCHASE_AT, tz), post_purchase_job),
+        ScheduledJob("score", DailySchedule(times.score_at, tz), score_job),
+        ScheduledJob(
+            "post-purchase-survey", DailySchedule(times.post_purchase_survey_at, tz), post_purchase_job
+        ),
         ScheduledJob("points-expiry", HourlySchedule(5, tz), expiry_job),
         ScheduledJob("birthdays", HourlySchedule(10, tz), birthday_job),
         ScheduledJob("winback", HourlySchedule(15, tz), winback_job),
