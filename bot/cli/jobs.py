@@ -7,6 +7,7 @@ from rich.table import Table
 from bot.cli.common import app_context, console
 from bot.jobs.claims import recent_runs
 from bot.jobs.scheduler import default_jobs
+from bot.services.digest_record import JOB_NAME as DIGEST
 from storage.schema import require_current
 
 
@@ -19,8 +20,11 @@ def jobs() -> None:
         schedule = Table(title=f"Scheduled jobs ({ctx.settings.timezone})")
         for column in ("job", "next run"):
             schedule.add_column(column)
-        for job in default_jobs(ctx):
+        jobs = default_jobs(ctx)
+        for job in jobs:
             schedule.add_row(job.name, job.schedule.next_run(now).astimezone(tz).strftime("%Y-%m-%d %H:%M"))
+        if all(job.name != DIGEST for job in jobs):  # "why no digest?" is the first question asked
+            schedule.add_row(DIGEST, "off: needs SLACK_BOT_TOKEN and SLACK_TEAM_CHANNEL", style="yellow")
         console.print(schedule)
         runs = Table(title="Latest runs")
         for column in ("job", "period", "status", "started", "finished", "outcome"):
