@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.backup import backup, restore
 from bot.cli.common import app_context, console
 from bot.cli.data import export_app, forget_app, import_app
 from bot.cli.demo import demo
@@ -28,6 +29,8 @@ app.add_typer(forget_app, name="forget")
 app.command("demo")(demo)
 app.command("digest")(digest)
 app.command()(jobs)
+app.command()(backup)
+app.command()(restore)
 app.add_typer(score_app)
 app.add_typer(survey_app, name="survey")
 
