@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.cli.common import EXIT_RUNTIME, console, fail, load_settings
 from bot.config.rules import RulesFileError
+from bot.demo.database import DEMO_DATABASE_URL, shown_url
 from bot.logsetup import configure_logging
 from bot.services.errors import DomainError
 from storage.schema import SchemaOutOfDate
@@ -39,18 +41,35 @@ def demo(
         typer.Option("--port", help="HTTP port (default HTTP_PORT; the console picks a free one)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log the bot's INFO lines too.")] = False,
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            metavar="URL",
+            help="The demo's database (SQLAlchemy URL). DATABASE_URL is never used: that is the shop's. "
+            "A database holding data the demo did not seed is refused.",
+        ),
+    ] = DEMO_DATABASE_URL,
 ) -> None:
-    """Seed ./retention.db once, then run the real bot against the built-in sandbox Telegram and Slack,
-    with a playground page (or --console) to play a customer and a staff member."""
+    """Seed the demo's own database (./demo.db) once, then run the real bot against the built-in
+    sandbox Telegram and Slack, with a playground page (or --console) to play a customer and a
+    staff member."""
     from bot.demo.runner import PortInUse, prepare, run  # the whole bot: imported only for the demo
 
     settings = load_settings()
     configure_logging(settings, logging.INFO if verbose else logging.WARNING)
     in_terminal = console_mode or script is not None
     try:
-        prepared = prepare(settings, 0 if in_terminal and port is None else port)
+        prepared = prepare(settings, 0 if in_terminal and port is None else port, database_url)
     except (PortInUse, RulesFileError, DomainError, SchemaOutOfDate) as exc:
         fail(str(exc))
+    except ArgumentError as exc:
+        fail(f"--database-url: {exc}")
+    except OperationalError as exc:
+        fail(
+            f"cannot use the database {shown_url(database_url)}: {str(exc.orig).splitlines()[0]}",
+            EXIT_RUNTIME,
+        )
     except KeyboardInterrupt:
         fail("interrupted", 130)
     try:
@@ -82,7 +101,7 @@ def _summary(prepared: Demo) -> None:
     table.add_row("customers", f"{summary.customers:,}")
     table.add_row("purchases", f"{summary.purchases:,}")
     table.add_row("points outstanding", f"{summary.points_outstanding:,}")
-    table.add_row("database", prepared.ctx.settings.database_url)
+    table.add_row("database", shown_url(prepared.ctx.settings.database_url))
     console.print(table)
     console.print("Seeded just now." if summary.seeded_now else "Already seeded; nothing was added.")
 

@@ -16,7 +16,12 @@ LANGUAGES = ("en", "zh-Hans", "zh-Hant")
 class Settings(BaseSettings):
     """Everything the process reads from its environment; built once in the CLI and passed down."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # env_ignore_empty: `KEY=` (in `.env` or the environment) is the same as leaving KEY out (SPEC §2).
+    # Without it an empty RETENTION_CONFIG became Path('.') and an empty token a SecretStr('') that
+    # counted as set (LIBRARIES.md §10).
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = "sqlite:///./retention.db"
 

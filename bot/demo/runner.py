@@ -6,7 +6,9 @@
     Runtime(ctx, components).run()   one HTTP server on HTTP_PORT: /healthz, /slack/events, /playground
 
 Settings are the environment's with the platform settings replaced by the sandboxes' (tokens,
-base URLs, team channel, admins), so the demo can never reach a real Telegram or Slack.
+base URLs, team channel, admins), so the demo can never reach a real Telegram or Slack, and with
+the demo's own database (`./demo.db` unless told otherwise; never DATABASE_URL), refused before
+any migration if it holds data the demo did not seed (bot/demo/database.py).
 The clock is the system time plus an offset the playground moves forward.
 """
 
@@ -24,6 +26,7 @@ from bot.config import Settings
 from bot.context import AppContext
 from bot.demo.cast import Cast, choose_customers
 from bot.demo.controls import DemoControls
+from bot.demo.database import DEMO_DATABASE_URL, check_demo_database
 from bot.demo.platforms import SandboxPlatforms
 from bot.demo.playground import PlaygroundComponent
 from bot.demo.seed import DemoSummary, seed_demo
@@ -70,20 +73,27 @@ class Demo:
         return f"http://127.0.0.1:{self.ctx.settings.http_port}/playground"
 
 
-def prepare(base: Settings, port: int | None = None) -> Demo:
-    """Migrate and seed the database (once), set up both sandboxes and build the running parts."""
+def prepare(base: Settings, port: int | None = None, database_url: str = DEMO_DATABASE_URL) -> Demo:
+    """Check, migrate and seed the demo's database (once), set up both sandboxes and build the
+    running parts. `base.database_url` is not used: that is the shop's database."""
     port = base.http_port if port is None else port
     port = port or free_port()
     check_port("127.0.0.1", port)
     clock = OffsetClock()
     platforms = SandboxPlatforms(clock)
-    ctx = AppContext.from_settings(platforms.settings(base, port), clock)
-    upgrade(ctx.engine)
-    summary = seed_demo(ctx)
-    _score_today(ctx)
-    cast = Cast(choose_customers(ctx))
-    platforms.populate(cast, f"http://127.0.0.1:{port}/slack/events")
-    components, status = build_components(ctx, Parts())
+    own = base.model_copy(update={"database_url": database_url})
+    ctx = AppContext.from_settings(platforms.settings(own, port), clock)
+    try:
+        check_demo_database(ctx.engine, database_url)
+        upgrade(ctx.engine)
+        summary = seed_demo(ctx)
+        _score_today(ctx)
+        cast = Cast(choose_customers(ctx))
+        platforms.populate(cast, f"http://127.0.0.1:{port}/slack/events")
+        components, status = build_components(ctx, Parts())
+    except BaseException:
+        ctx.close()  # the caller gets no Demo to close
+        raise
     controls = DemoControls(ctx, clock, platforms, cast, components, status)
     runtime = Runtime(ctx, [platforms, *components, PlaygroundComponent(controls)], status)
     return Demo(ctx, clock, platforms, cast, controls, runtime, summary)

@@ -3,6 +3,11 @@
 Dates are shifted so the newest purchase lands a few days before today (weekdays kept), so
 "slipping away" means something in the demo. Purchases of the last 12 months earn points.
 Data: the CDNOW 1/10 sample, see data/README.md for its source and attribution.
+
+The seed marks the database in the audit log (no schema of its own): `demo.seed.started` before
+the first row, `demo.seed` when done; either mark is how bot/demo/database.py recognises the
+demo's own database. An interrupted seed is finished on the next run (every step skips what
+is already there).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.context import AppContext
+from bot.demo.database import SEED_MARK, SEED_STARTED
 from bot.importing import read_purchases
 from bot.importing.records import CustomerRecord, Language, PurchaseRecord
 from bot.services import imports
@@ -25,7 +31,6 @@ from bot.services.rewards import sync_catalogue
 from storage.models import AuditLog, Customer, PointsEntry, Purchase
 
 DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "cdnow_sample.csv"
-SEED_MARK = "demo.seed"
 
 _EN_FIRST = (
     "Ava",
@@ -69,13 +74,24 @@ def seed_demo(ctx: AppContext, *, rng_seed: int = 7) -> DemoSummary:
     """Load the demo data unless it is there already (a second run only reports)."""
     uow = ctx.uow()
     with uow:
-        seeded = uow.session.exec(select(AuditLog).where(AuditLog.action == SEED_MARK)).first() is not None
+        marks = set(
+            uow.session.exec(
+                select(AuditLog.action).where(col(AuditLog.action).in_((SEED_STARTED, SEED_MARK)))
+            ).all()
+        )
+    seeded = SEED_MARK in marks
     if not seeded:
+        if SEED_STARTED not in marks:
+            _mark(ctx, SEED_STARTED)
         _seed(ctx, random.Random(rng_seed))
-        uow = ctx.uow()
-        with uow:
-            uow.session.add(AuditLog(actor="demo", action=SEED_MARK, created_at=ctx.clock.now()))
+        _mark(ctx, SEED_MARK)
     return summarize(ctx, seeded_now=not seeded)
+
+
+def _mark(ctx: AppContext, action: str) -> None:
+    uow = ctx.uow()
+    with uow:
+        uow.session.add(AuditLog(actor="demo", action=action, created_at=ctx.clock.now()))
 
 
 def _seed(ctx: AppContext, rng: random.Random) -> None:

@@ -1,4 +1,5 @@
-"""`retention-bot demo` as a user runs it: a real process, in a fresh directory, with its own database."""
+"""`retention-bot demo` as a user runs it: a real process, in a fresh directory, with its own database
+(`./demo.db` in that directory, the demo's default)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,9 @@ PLATFORM_VARIABLES = (
 
 
 def demo_env(directory: Path) -> dict[str, str]:
-    """The caller's environment minus anything pointing the bot elsewhere; the database in `directory`."""
+    """The caller's environment minus anything pointing the bot elsewhere (run with cwd=`directory`,
+    the demo keeps its database there)."""
     env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}
-    env["DATABASE_URL"] = f"sqlite:///{directory / 'retention.db'}"
     env["PYTHONPATH"] = str(REPO)
     env["COLUMNS"] = "120"
     return env
