@@ -140,6 +140,17 @@ class CustomerNotice:
     winback_offer_id: int | None = None
 
 
+@dataclass(frozen=True)
+class JobGaveUp:
+    """A scheduled job failed its last try for a period: staff are told once, with the fix."""
+
+    job_name: str
+    period: str
+    attempts: int
+    reason: str
+    fix: str | None = None
+
+
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[type, list[Subscriber]] = defaultdict(list)

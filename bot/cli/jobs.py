@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from rich.table import Table
 
 from bot.cli.common import app_context, console
@@ -9,6 +12,11 @@ from bot.jobs.claims import recent_runs
 from bot.jobs.scheduler import default_jobs
 from bot.services.digest_record import JOB_NAME as DIGEST
 from storage.schema import require_current
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def jobs() -> None:
@@ -27,16 +35,22 @@ def jobs() -> None:
             schedule.add_row(DIGEST, "off: needs SLACK_BOT_TOKEN and SLACK_TEAM_CHANNEL", style="yellow")
         console.print(schedule)
         runs = Table(title="Latest runs")
-        for column in ("job", "period", "status", "started", "finished", "outcome"):
+        for column in ("job", "period", "status", "tries", "started", "finished", "outcome"):
             runs.add_column(column, overflow="fold")
         for run in recent_runs(ctx.uow(), limit=30):
+            status = run.status.replace("_", " ")
+            if run.status == "failed" and run.retry_at is not None:
+                status = f"failed, again {_local(run.retry_at, tz)}"
             runs.add_row(
                 run.job_name,
                 run.period,
-                run.status,
-                run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                run.finished_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if run.finished_at else "—",
+                status,
+                f"{run.attempts} of {ctx.rules.schedule.retry_tries}"
+                if run.status != "done"
+                else str(run.attempts),
+                _local(run.started_at, tz),
+                _local(run.finished_at, tz) if run.finished_at else "—",
                 run.detail,
-                style="red" if run.status == "failed" else None,
+                style="red" if run.status in ("failed", "gave_up") else None,
             )
         console.print(runs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -157,6 +157,14 @@ class ScheduleRules(_Rule):
     """Daily scoring (segments, P(alive), CLV, at-risk flags), ahead of the digest and win-back offers."""
     post_purchase_survey_at: time = time(9, 0)
     """The day's post-purchase surveys are queued; they go out inside the contact window."""
+    retry_tries: int = Field(default=6, ge=1, le=20)
+    """A failing job is tried this often in all, then given up and reported in the team channel."""
+    retry_first_delay_seconds: int = Field(default=60, ge=1)
+    """The wait before the second try; each later wait doubles (1, 2, 4, 8, 16 minutes)."""
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """The wait after the `attempts`-th failed try."""
+        return timedelta(seconds=self.retry_first_delay_seconds * 2 ** (attempts - 1))
 
 
 class BusinessRules(_Rule):

@@ -21,7 +21,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from starlette.routing import BaseRoute
 
 from bot.context import AppContext
-from bot.jobs.claims import claim, finish
+from bot.events import JobGaveUp
+from bot.jobs.claims import claim, finish, next_retry
 from bot.jobs.schedule import Schedule
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,14 @@ WAKE_MARGIN = timedelta(milliseconds=20)
 
 JobFunction = Callable[[AppContext, str], Awaitable[str]]
 """A job: given the context and its period, does its work and returns a one-line outcome."""
+
+
+class JobFailed(Exception):
+    """A job's failure with what a person can do about it (the give-up report shows both)."""
+
+    def __init__(self, reason: str, fix: str | None = None) -> None:
+        super().__init__(reason)
+        self.fix = fix
 
 
 @dataclass(frozen=True)
@@ -54,17 +63,28 @@ async def run_due_jobs(ctx: AppContext, jobs: list[ScheduledJob]) -> list[tuple[
         try:
             outcome = await job.run(ctx, period)
         except Exception as exc:
-            log.exception("job %s for %s failed", job.name, period)
-            await asyncio.to_thread(
+            reason = str(exc) if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
+            finished = await asyncio.to_thread(
                 finish,
                 ctx.uow(),
                 job.name,
                 period,
                 ctx.clock.now(),
                 ok=False,
-                detail=f"{type(exc).__name__}: {exc}",
+                detail=reason,
+                retry=ctx.rules.schedule,
             )
-            ran.append((job.name, period, f"failed: {exc}"))
+            tries = f"try {finished.attempts} of {ctx.rules.schedule.retry_tries}"
+            if finished.status == "gave_up":
+                log.error("job %s for %s failed (%s), giving up: %s", job.name, period, tries, reason)
+                fix = exc.fix if isinstance(exc, JobFailed) else None
+                await ctx.bus.publish([JobGaveUp(job.name, period, finished.attempts, reason, fix)])
+            else:
+                when = finished.retry_at.isoformat(timespec="seconds") if finished.retry_at else "now"
+                log.warning(
+                    "job %s for %s failed (%s), again at %s: %s", job.name, period, tries, when, reason
+                )
+            ran.append((job.name, period, f"failed: {reason}"))
             continue
         await asyncio.to_thread(finish, ctx.uow(), job.name, period, ctx.clock.now(), ok=True, detail=outcome)
         log.info("job %s for %s: %s", job.name, period, outcome)
@@ -100,16 +120,21 @@ class SchedulerComponent:
         """Run what is due now; (job, period, outcome) for what ran here (the demo shows them)."""
         async with self._running:  # the interval, the due-time wake-up and the demo never overlap
             ran = await run_due_jobs(self._ctx, self._jobs)
-        self._wake_when_next_due()
+        await self._wake_when_next_due()
         return ran
 
-    def _wake_when_next_due(self) -> None:
-        """Tick again when the soonest job falls due, if that comes before the next interval tick."""
+    async def _wake_when_next_due(self) -> None:
+        """Tick again when the soonest job falls due or a failed one may be retried, if that comes
+        before the next interval tick."""
         scheduler = self._scheduler
         if scheduler is None or not self._jobs:
             return
         now = self._ctx.clock.now()
-        delay = min(job.schedule.next_run(now) for job in self._jobs) - now
+        moments = [job.schedule.next_run(now) for job in self._jobs]
+        retry = await asyncio.to_thread(next_retry, self._ctx.uow())
+        if retry is not None:
+            moments.append(retry if retry.tzinfo else retry.replace(tzinfo=UTC))
+        delay = min(moments) - now
         if delay >= timedelta(seconds=self._tick_seconds):
             return
         # APScheduler waits on the system clock; ctx.clock may run ahead of it (the demo's "advance").

@@ -30,6 +30,7 @@ from handlers.slack import (
     crm_command,
     digest_actions,
     home,
+    job_reports,
     shortcuts,
     threads,
 )
@@ -68,6 +69,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     if settings.slack_team_channel:
         poster = alerts.AlertPoster(deps, client, settings.slack_team_channel)
         poster.subscribe(deps.ctx.bus)
+        job_reports.JobReporter(deps, client, settings.slack_team_channel).subscribe(deps.ctx.bus)
         alert_actions.AlertActions(deps, poster).register(app)
     else:
         log.warning("SLACK_TEAM_CHANNEL is not set: no real-time alerts will be posted")

@@ -21,13 +21,13 @@ from bot.context import AppContext
 from bot.i18n import translator
 from bot.jobs.claims import STALE_AFTER, claim, finish
 from bot.jobs.schedule import DailySchedule
-from bot.jobs.scheduler import ScheduledJob
+from bot.jobs.scheduler import JobFailed, ScheduledJob
 from bot.services.digest import Digest, build_digest
 from bot.services.digest_chart import chart_title, digest_chart_png
 from bot.services.digest_record import JOB_NAME, DigestRecord, day_run, save_record
 from handlers.slack.blocks import digest as blocks
 from handlers.slack.deps import TEAM_LANGUAGE
-from handlers.slack.notify import api_error
+from handlers.slack.notify import api_error, slack_fix
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class DigestPublisher:
                     ctx.clock.now(),
                     ok=False,
                     detail=f"{type(exc).__name__}: {exc}",
+                    retry=ctx.rules.schedule,
                 )
                 raise
             await asyncio.to_thread(
@@ -149,7 +150,11 @@ async def digest_job(ctx: AppContext, period: str) -> str:
     channel = ctx.settings.slack_team_channel
     assert channel is not None
     publisher = DigestPublisher(ctx, slack_client(ctx.settings), channel)
-    published = await publisher.publish(date.fromisoformat(period))
+    try:
+        published = await publisher.publish(date.fromisoformat(period))
+    except SlackApiError as exc:
+        error = api_error(exc)
+        raise JobFailed(f"Slack refused the digest: {error}", slack_fix(error)) from exc
     return published.detail
 
 

@@ -19,10 +19,14 @@ class JobRun(SQLModel, table=True):
     job_name: str = Field(primary_key=True, max_length=64)
     period: str = Field(primary_key=True, max_length=32)
     status: str = Field(default="running", max_length=16)
-    """running, done, failed."""
+    """running, done, failed (tried again from retry_at), gave_up (after the last try; reported)."""
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     detail: str = Field(default="", max_length=2000)
+    attempts: int = Field(default=1)
+    """Tries so far, this one included."""
+    retry_at: datetime | None = None
+    """A failed run is claimed again from this moment (growing delays)."""
 
 
 class ProcessedUpdate(SQLModel, table=True):

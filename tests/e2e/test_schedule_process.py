@@ -9,6 +9,7 @@ the tick directly passed.)
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -158,6 +159,57 @@ async def test_a_process_started_after_digest_time_catches_up_once_and_a_restart
             assert "job digest for" not in restarted.output()
     [run] = job_runs(sqlite_url, "digest")
     assert (run.period, run.status) == (passed.date().isoformat(), "done")
+
+
+async def test_a_digest_slack_refuses_is_tried_six_times_on_growing_delays_then_the_admins_are_told_once(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The app is not in the team channel: Slack answers not_in_channel to every try. The running
+    process tries again after 1, 2, 4, 8 and 16 units (here seconds; a minute in production), gives
+    up after the sixth try and, since the channel itself is the problem, tells the admins by DM."""
+    tz = midday_zone()
+    passed = datetime.now(tz) - timedelta(minutes=1)
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[schedule]\nretry_first_delay_seconds = 1\n", encoding="utf-8")
+    async with SlackSandbox(Workspace(signing_secret=SECRET)) as sandbox:
+        driver = sandbox.driver
+        boss = driver.add_user("boss", real_name="Bea Boss")
+        channel = driver.add_channel("retention-team", members=[boss], bot_member=False)
+        dm = driver.dm_channel(boss)
+        settings = {
+            "DATABASE_URL": sqlite_url,
+            "SLACK_BOT_TOKEN": sandbox.state.ws.bot_token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_BASE_URL": sandbox.api_url,
+            "SLACK_TEAM_CHANNEL": channel,
+            "SLACK_ADMIN_USER_IDS": boss,
+            "TIMEZONE": tz.key,
+            "DIGEST_TIME": f"{passed:%H:%M}",
+            "RETENTION_CONFIG": str(rules),
+        }
+        both = ("slack", "scheduler")
+        async with running_bot(tmp_path, settings, "--no-telegram", parts=both) as bot:
+            [report] = await wait_for(
+                lambda: driver.messages(dm), datetime.now(UTC) + timedelta(seconds=60), "the report"
+            )
+            await asyncio.sleep(3)
+            assert len(driver.messages(dm)) == 1
+            assert driver.messages(channel) == []
+            logs = bot.output()
+        jobs = await run_cli(tmp_path, settings, "jobs")
+
+    assert "digest" in report["text"] and "not_in_channel" in report["text"]
+    assert "/invite @retention-bot" in report["text"]
+    tries = [line for line in logs.splitlines() if "job digest for" in line and "failed" in line]
+    assert [f"try {n} of 6" in line for n, line in enumerate(tries, start=1)] == [True] * 6, logs
+    moments = [datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f") for line in tries]
+    waits = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
+    # Each wait is the delay (counted from the failure) plus one try's work and the wake-up.
+    assert all(d <= w < d + 1.5 for d, w in zip([1, 2, 4, 8, 16], waits, strict=True)), waits
+    [run] = job_runs(sqlite_url, "digest")
+    assert (run.status, run.attempts) == ("gave_up", 6)
+    [row] = [line for line in jobs.splitlines() if line.startswith("│ digest ") and run.period in line]
+    assert "gave up" in row and "6 of 6" in row, jobs
 
 
 def linked_customer(ctx: AppContext, sandbox: TelegramSandbox, name: str) -> tuple[int, SandboxUser]:

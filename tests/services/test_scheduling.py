@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
 from bot.context import AppContext
+from bot.events import JobGaveUp
 from bot.jobs.claims import recent_runs
 from bot.jobs.schedule import DailySchedule, HourlySchedule
-from bot.jobs.scheduler import ScheduledJob, run_due_jobs
+from bot.jobs.scheduler import JobFailed, ScheduledJob, run_due_jobs
 from tests.conftest import make_context
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -63,7 +65,7 @@ def test_after_two_days_of_downtime_the_job_catches_up_once(ctx: AppContext, clo
     assert calls == ["2026-05-01", "2026-05-03"]
 
 
-def test_a_failed_run_is_retried_and_recorded(ctx: AppContext, clock: ManualClock) -> None:
+def test_a_failed_run_is_retried_after_a_minute_and_recorded(ctx: AppContext, clock: ManualClock) -> None:
     attempts: list[str] = []
 
     async def flaky(_: AppContext, period: str) -> str:
@@ -75,12 +77,49 @@ def test_a_failed_run_is_retried_and_recorded(ctx: AppContext, clock: ManualCloc
     job = ScheduledJob("digest", DailySchedule(time(9, 0), ZoneInfo("UTC")), flaky)
     clock.set(datetime(2026, 5, 1, 10, 0, tzinfo=UTC))
     asyncio.run(run_due_jobs(ctx, [job]))
-    assert recent_runs(ctx.uow())[0].status == "failed"
+    failed = recent_runs(ctx.uow())[0]
+    assert (failed.status, failed.detail) == ("failed", "RuntimeError: Slack said no")
+    clock.advance(timedelta(seconds=59))
+    asyncio.run(run_due_jobs(ctx, [job]))  # not yet: the first retry waits a minute
+    clock.advance(timedelta(seconds=1))
     asyncio.run(run_due_jobs(ctx, [job]))
     asyncio.run(run_due_jobs(ctx, [job]))
     assert attempts == ["2026-05-01", "2026-05-01"]
     run = recent_runs(ctx.uow())[0]
-    assert (run.status, run.detail) == ("done", "posted")
+    assert (run.status, run.detail, run.attempts) == ("done", "posted", 2)
+
+
+def test_a_failing_job_is_tried_six_times_on_growing_delays_then_given_up_and_reported_once(
+    ctx: AppContext, clock: ManualClock
+) -> None:
+    tried_at: list[datetime] = []
+    reports: list[JobGaveUp] = []
+
+    async def broken(_: AppContext, period: str) -> str:
+        tried_at.append(clock.now())
+        raise JobFailed("Slack refused the digest: not_in_channel", fix="invite the app")
+
+    async def keep(event: JobGaveUp) -> None:
+        reports.append(event)
+
+    ctx.bus.subscribe(JobGaveUp, keep)
+    job = ScheduledJob("digest", DailySchedule(time(9, 0), ZoneInfo("UTC")), broken)
+    start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+    clock.set(start)
+    for _ in range(2 * 60):  # an hour of the scheduler's 30-second ticks
+        asyncio.run(run_due_jobs(ctx, [job]))
+        clock.advance(timedelta(seconds=30))
+    waits = [round((b - a).total_seconds() / 60) for a, b in itertools.pairwise(tried_at)]
+    assert waits == [1, 2, 4, 8, 16]  # six tries
+    assert [(r.job_name, r.period, r.attempts, r.fix) for r in reports] == [
+        ("digest", "2026-05-01", 6, "invite the app")
+    ]
+    run = recent_runs(ctx.uow())[0]
+    assert (run.status, run.attempts, run.detail) == (
+        "gave_up",
+        6,
+        "Slack refused the digest: not_in_channel",
+    )
 
 
 def test_two_processes_on_one_postgres_run_the_job_once(postgres_url: str, clock: ManualClock) -> None:
