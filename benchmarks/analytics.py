@@ -24,7 +24,7 @@ from storage.db import create_db_engine
 from storage.schema import upgrade
 
 REPO = Path(__file__).resolve().parents[1]
-CDNOW = REPO / "data" / "cdnow_sample.csv"
+CDNOW = REPO / "bot" / "demo" / "data" / "cdnow_sample.csv"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from storage.schema import upgrade
 from tests.support.postgres import PostgresServer, PostgresUnavailable, start_postgres
 
 REPO = Path(__file__).resolve().parents[1]
-CDNOW = REPO / "data" / "cdnow_sample.csv"
+CDNOW = REPO / "bot" / "demo" / "data" / "cdnow_sample.csv"
 _counter = itertools.count()
 
 

@@ -2,7 +2,7 @@
 
 Dates are shifted so the newest purchase lands a few days before today (weekdays kept), so
 "slipping away" means something in the demo. Purchases of the last 12 months earn points.
-Data: the CDNOW 1/10 sample, see data/README.md for its source and attribution.
+Data: the CDNOW 1/10 sample, see bot/demo/data/README.md for its source and attribution.
 
 The seed marks the database in the audit log (no schema of its own): `demo.seed.started` before
 the first row, `demo.seed` when done; either mark is how bot/demo/database.py recognises the
@@ -30,7 +30,7 @@ from bot.services.purchases import record_purchase
 from bot.services.rewards import sync_catalogue
 from storage.models import AuditLog, Customer, PointsEntry, Purchase
 
-DATA_FILE = Path(__file__).resolve().parents[2] / "data" / "cdnow_sample.csv"
+DATA_FILE = Path(__file__).resolve().parent / "data" / "cdnow_sample.csv"
 
 _EN_FIRST = (
     "Ava",

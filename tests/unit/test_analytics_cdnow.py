@@ -41,7 +41,7 @@ with warnings.catch_warnings():
     from lifetimes import BetaGeoFitter, GammaGammaFitter
     from lifetimes.utils import summary_data_from_transaction_data
 
-CDNOW = Path(__file__).parents[2] / "data" / "cdnow_sample.csv"
+CDNOW = Path(__file__).parents[2] / "bot" / "demo" / "data" / "cdnow_sample.csv"
 AS_OF = np.datetime64("1997-09-30")
 
 

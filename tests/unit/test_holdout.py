@@ -11,7 +11,7 @@ import pytest
 from bot.analytics import InvalidInput, Transactions
 from bot.analytics.holdout import HoldoutReport, holdout_check, roc_auc
 
-CDNOW = Path(__file__).parents[2] / "data" / "cdnow_sample.csv"
+CDNOW = Path(__file__).parents[2] / "bot" / "demo" / "data" / "cdnow_sample.csv"
 
 
 @pytest.fixture(scope="module")

@@ -341,7 +341,7 @@ def test_last_line_without_newline_and_stray_quote_in_a_value_are_fine(tmp_path:
     ]
 
 
-SHARED_CDNOW = Path(__file__).resolve().parents[2] / "data" / "cdnow_sample.csv"
+SHARED_CDNOW = Path(__file__).resolve().parents[2] / "bot" / "demo" / "data" / "cdnow_sample.csv"
 
 
 def test_shared_cdnow_file_reads_every_purchase_with_a_distinct_id() -> None:
