@@ -112,9 +112,15 @@ class SchedulerComponent:
         )
         # No next_run_time argument: APScheduler 3 reads next_run_time=None as "add it paused".
         scheduler.add_job(self.tick, "interval", seconds=self._tick_seconds, id="tick")
+        # Catch up at once after downtime, not at the first interval; in the background, so a slow
+        # job (scoring, the digest's chart) never holds up the bot's start.
+        scheduler.add_job(self._catch_up, id="catch-up")
         scheduler.start()
         self._scheduler = scheduler
-        await self.tick()  # catch up at once after downtime, not at the first interval
+
+    async def _catch_up(self) -> None:
+        ran = await self.tick()
+        log.info("scheduler: caught up at start (%d job run(s) here)", len(ran))
 
     async def tick(self) -> list[tuple[str, str, str]]:
         """Run what is due now; (job, period, outcome) for what ran here (the demo shows them)."""

@@ -152,9 +152,12 @@ async def test_a_process_started_after_digest_time_catches_up_once_and_a_restart
             [posted] = await wait_for(
                 digests, datetime.now(UTC) + timedelta(seconds=15), "the catch-up digest"
             )
-        # "running" in /healthz comes after the scheduler's start-up tick (the catch-up) returned.
         async with running_bot(tmp_path, settings, "--no-telegram", parts=both) as restarted:
-            await asyncio.sleep(2)
+            await wait_for(
+                lambda: "scheduler: caught up at start (0 job run(s) here)" in restarted.output(),
+                datetime.now(UTC) + timedelta(seconds=20),
+                "the restarted process's catch-up",
+            )
             assert [m["ts"] for m in digests()] == [posted["ts"]]
             assert "job digest for" not in restarted.output()
     [run] = job_runs(sqlite_url, "digest")
