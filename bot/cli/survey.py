@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import time
 from typing import Annotated
 
 import typer
@@ -11,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bot.cli.common import app_context, console, err_console, fail
 from bot.context import AppContext
-from bot.services.campaigns import CampaignReport, CampaignSummary, recover_interrupted, start_campaign
+from bot.senders import new_sender_id, sender_is_gone
+from bot.services.campaign_lease import LeaseGrant, take_lease
+from bot.services.campaigns import CampaignReport, CampaignSummary, start_campaign
 from bot.services.customers import find_customer
 from storage.schema import require_current
 
@@ -33,10 +35,11 @@ TrickleOpt = Annotated[
         "--trickle", help="Queue only: the running bot sends inside the local window, under the daily cap."
     ),
 ]
-STALE_SENDER = timedelta(minutes=10)
+WAIT_POLL_SECONDS = 1.0
+"""How often `survey resume` looks again at a lease held by a living sender."""
 
 
-def _send(ctx: AppContext, campaign_id: int, total: int) -> CampaignReport:
+def _send(ctx: AppContext, campaign_id: int, total: int, sender_id: str) -> CampaignReport:
     """Send through a short-lived bot (no polling), with a progress bar on stderr."""
     from handlers.telegram.application import build_bot
     from handlers.telegram.campaign_sender import send_campaign
@@ -46,7 +49,9 @@ def _send(ctx: AppContext, campaign_id: int, total: int) -> CampaignReport:
         with Progress(*columns, console=err_console, transient=True) as progress:
             task = progress.add_task("send", total=total or None)
             async with build_bot(ctx.settings) as bot:
-                return await send_campaign(ctx, bot, campaign_id, progress=lambda _: progress.advance(task))
+                return await send_campaign(
+                    ctx, bot, campaign_id, progress=lambda _: progress.advance(task), sender_id=sender_id
+                )
 
     return asyncio.run(run())
 
@@ -64,8 +69,18 @@ def _print_summary(summary: CampaignSummary) -> None:
 
 
 def _print_report(report: CampaignReport) -> None:
-    counts = ", ".join(f"{status} {count}" for status, count in sorted(report.counts.items()))
+    named = {"sending": "in doubt"}  # left `sending` by a network failure: it may have arrived
+    counts = ", ".join(
+        f"{named.get(status, status)} {count}" for status, count in sorted(report.counts.items())
+    )
     console.print(f"Campaign {report.campaign_id} {report.status}: {counts or 'nothing to send'}.")
+    if report.resent:
+        console.print(f"  {report.resent} of those sent had been in doubt: they may have arrived twice.")
+    if report.in_doubt:
+        console.print(
+            f"  {report.in_doubt} in doubt (a network failure: they may have arrived); "
+            f"`retention-bot survey resume {report.campaign_id}` sends them again."
+        )
 
 
 def _require_token(ctx: AppContext) -> None:
@@ -89,6 +104,7 @@ def send_command(
             customer_id = find_customer(
                 ctx.uow(), customer, default_region=ctx.settings.default_phone_region
             ).id
+        sender_id = new_sender_id("cli")
         summary = start_campaign(
             ctx.uow(),
             ctx.clock,
@@ -97,6 +113,7 @@ def send_command(
             segment=segment,
             customer_id=customer_id,
             trickle=trickle,
+            sender_id=None if trickle else sender_id,
         )
         _print_summary(summary)
         if trickle:
@@ -106,18 +123,48 @@ def send_command(
                 f"{rules.window_end_hour}:00 ({ctx.settings.timezone}), at most {rules.daily_cap} a day."
             )
             return
-        _print_report(_send(ctx, summary.campaign_id, summary.queued))
+        _print_report(_send(ctx, summary.campaign_id, summary.queued, sender_id))
+
+
+def _take_over(ctx: AppContext, campaign_id: int, sender_id: str) -> LeaseGrant:
+    """The campaign's sender lease: at once if free or its holder died on this machine, else after
+    waiting for the living sender to finish or for its lease to expire (it is never renewed then)."""
+    said_waiting = False
+    while True:
+        grant = take_lease(ctx.uow(), ctx.clock, campaign_id=campaign_id, sender_id=sender_id)
+        if grant.acquired or not grant.running or grant.holder is None:
+            return grant
+        if sender_is_gone(grant.holder):  # killed on this machine: no need to wait for its lease
+            gone = grant.holder
+            grant = take_lease(
+                ctx.uow(), ctx.clock, campaign_id=campaign_id, sender_id=sender_id, holder_gone=gone
+            )
+            if grant.acquired or not grant.running:
+                return grant
+            continue
+        if not said_waiting:
+            until = f", lease until {grant.until:%H:%M:%S} UTC" if grant.until else ""
+            console.print(
+                f"Campaign {campaign_id} is being sent by {grant.holder}{until}: "
+                "waiting for it to finish, or for its lease to expire if it stopped…"
+            )
+            said_waiting = True
+        time.sleep(WAIT_POLL_SECONDS)
 
 
 @survey_app.command("resume")
 def resume_command(campaign: Annotated[int, typer.Argument(help="The campaign's number.")]) -> None:
-    """Continue a campaign whose sender stopped; a survey that may have gone out is never sent again."""
+    """Continue a campaign whose sender stopped: send what was not sent, and again what was in doubt."""
     with app_context() as ctx:
         require_current(ctx.engine)
         _require_token(ctx)
-        stuck = recover_interrupted(ctx.uow(), ctx.clock, campaign_id=campaign, older_than=STALE_SENDER)
-        if stuck:
+        sender_id = new_sender_id("cli")
+        grant = _take_over(ctx, campaign, sender_id)
+        if grant.in_doubt:
             console.print(
-                f"{stuck} survey(s) were being sent when the sender stopped; they are not sent again."
+                f"{grant.in_doubt} survey(s) in doubt (claimed by a sender that stopped; they may have "
+                "arrived): sending them again."
             )
-        _print_report(_send(ctx, campaign, 0))
+        elif grant.acquired:
+            console.print("No survey was in doubt.")
+        _print_report(_send(ctx, campaign, 0, sender_id))

@@ -1,6 +1,7 @@
 """NPS survey campaigns: choosing the audience (everyone, a lifecycle stage, an RFM segment, one
 customer), queuing one survey per customer under the contact rules, and handing them out to the
-sender in claimed batches so a crash halfway never surveys anyone twice.
+sender that holds the campaign's lease, a few at a time (as many as it can send at once), so a
+crash halfway leaves only those few in doubt and skips nobody (bot/services/campaign_lease.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert
@@ -18,11 +19,12 @@ from sqlmodel import col, select
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
 from bot.events import SurveyCampaignStarted
+from bot.services.campaign_lease import IN_DOUBT, LEASE, LeaseLost, renew_lease
 from bot.services.contact_rules import automated_allowance, last_surveyed, survey_skip_reasons
 from bot.services.customer_chat import PLATFORM, language_of
 from bot.services.errors import CustomerNotFound, InvalidInput
 from bot.services.survey_dispatch import SurveyPrompt, advance
-from bot.services.survey_states import FAILED, NPS, PENDING, QUEUED, SENDING, SKIPPED
+from bot.services.survey_states import DELIVERED, NPS, PENDING, QUEUED, SENDING, SKIPPED
 from storage import repositories as repo
 from storage.models import ChatIdentity, Customer, RiskSnapshot, SurveyCampaign, SurveyDispatch
 from storage.uow import UnitOfWork
@@ -49,6 +51,15 @@ class CampaignReport:
     counts: dict[str, int] = field(default_factory=dict)
     """Dispatch status → rows."""
     skip_reasons: dict[str, int] = field(default_factory=dict)
+    resent: int = 0
+    """Delivered surveys that had been in doubt before (a sender stopped while sending them): those
+    customers may have got the question twice."""
+
+    @property
+    def in_doubt(self) -> int:
+        """Surveys still `sending` once their sender finished (a network failure): they may have
+        arrived; whoever takes the campaign over next sends them again."""
+        return self.counts.get(SENDING, 0)
 
 
 def _key(name: str) -> str:
@@ -110,10 +121,13 @@ def start_campaign(
     segment: str | None = None,
     customer_id: int | None = None,
     trickle: bool = False,
+    sender_id: str | None = None,
 ) -> CampaignSummary:
     """Queue one NPS survey per customer of the audience on Telegram; record why the others are skipped.
 
     One customer: the cool-down is overridden (staff asked for this person), an opt-out never is.
+    `sender_id`: the sender that will send it now holds its lease from the start (no other process
+    takes a fresh campaign over before its own sender starts).
     """
     if (segment is None) == (customer_id is None):
         raise InvalidInput("say whom to survey: a segment or one customer")
@@ -138,6 +152,7 @@ def start_campaign(
             trickle=trickle,
             customer_ids=ids,
             override_cooldown=single,
+            sender_id=sender_id,
         )
         if customer_id is not None:
             summary = replace(summary, last_surveyed_at=last_surveyed(uow.session, customer_id))
@@ -155,6 +170,7 @@ def queue_campaign(
     trickle: bool,
     customer_ids: Sequence[int],
     override_cooldown: bool = False,
+    sender_id: str | None = None,
 ) -> CampaignSummary:
     """Create the campaign and one dispatch per customer on Telegram (queued, or skipped with its
     reason); the running bot sends what is queued."""
@@ -166,6 +182,8 @@ def queue_campaign(
             trickle=trickle,
             override_cooldown=override_cooldown,
             created_at=now,
+            sender_id=sender_id,
+            sender_lease_until=now + LEASE if sender_id else None,
         )
         uow.session.add(campaign)
         uow.flush()
@@ -205,13 +223,20 @@ def claim_batch(
     campaign_id: int,
     limit: int,
     default_language: str,
+    sender_id: str | None = None,
 ) -> list[SurveyPrompt]:
     """The next queued surveys, claimed (queued → sending) for this sender, rules checked once more.
 
-    A trickle campaign only gets what the local window and the daily cap allow right now.
+    A trickle campaign only gets what the local window and the daily cap allow right now. With
+    `sender_id` the claim renews that sender's lease in the same transaction, and raises LeaseLost
+    if another sender has taken the campaign over (without it, as in tests, no lease is involved).
     """
     now = clock.now()
     with uow:
+        if sender_id is not None and not renew_lease(
+            uow, clock, campaign_id=campaign_id, sender_id=sender_id
+        ):
+            raise LeaseLost(f"campaign {campaign_id} was taken over by another sender")
         campaign = uow.session.get(SurveyCampaign, campaign_id)
         if campaign is None or campaign.status != "running":
             return []
@@ -249,20 +274,6 @@ def claim_batch(
         return prompts
 
 
-def recover_interrupted(uow: UnitOfWork, clock: Clock, *, campaign_id: int, older_than: timedelta) -> int:
-    """Surveys left `sending` by a crashed sender may have gone out: mark them failed, never resend."""
-    with uow:
-        stuck = uow.session.exec(
-            select(SurveyDispatch.id).where(
-                SurveyDispatch.campaign_id == campaign_id,
-                SurveyDispatch.status == SENDING,
-                col(SurveyDispatch.sent_at) < clock.now() - older_than,
-            )
-        ).all()
-        values: dict[str, object] = {"status": FAILED, "skip_reason": "interrupted"}
-        return sum(advance(uow, d, from_status=(SENDING,), values=values) for d in stuck if d is not None)
-
-
 def campaign_report(uow: UnitOfWork, clock: Clock, *, campaign_id: int) -> CampaignReport:
     """Counts per status and skip reason; a campaign with nothing left to send is marked done."""
     with uow:
@@ -271,32 +282,33 @@ def campaign_report(uow: UnitOfWork, clock: Clock, *, campaign_id: int) -> Campa
             raise InvalidInput(f"no survey campaign {campaign_id}")
         counts = Counter[str]()
         reasons = Counter[str]()
+        resent = 0
         for status, reason, n in uow.session.exec(
             select(SurveyDispatch.status, SurveyDispatch.skip_reason, func.count())
             .where(SurveyDispatch.campaign_id == campaign_id)
             .group_by(col(SurveyDispatch.status), col(SurveyDispatch.skip_reason))
         ).all():
             counts[status] += n
-            if reason:
+            if reason == IN_DOUBT and status in DELIVERED:
+                resent += n  # delivered after a takeover: a reason of its history, not of a skip
+            elif reason:
                 reasons[reason] += n
         if campaign.status == "running" and not any(counts[s] for s in PENDING):
             campaign.status, campaign.finished_at = "done", clock.now()
             uow.session.add(campaign)
-        return CampaignReport(campaign_id, campaign.status, dict(counts), dict(reasons))
+        return CampaignReport(campaign_id, campaign.status, dict(counts), dict(reasons), resent)
 
 
-def campaigns_to_send(uow: UnitOfWork, clock: Clock, *, idle_for: timedelta) -> list[tuple[int, bool]]:
-    """(campaign id, trickle) of running campaigns with queued surveys that no sender is working on.
-
-    Trickle campaigns are always listed (their sends wait for the window); a staff campaign only
-    once nothing of it was sent for `idle_for` (its sender died, or it was queued by another process).
-    """
+def campaigns_to_send(uow: UnitOfWork, clock: Clock) -> list[tuple[int, bool]]:
+    """(campaign id, trickle) of running campaigns with surveys left to send and no living sender:
+    nobody holds the lease, or its holder stopped renewing it (died, or lost the database)."""
     now = clock.now()
     with uow:
-        running = uow.session.exec(
-            select(SurveyCampaign)
+        rows = uow.session.exec(
+            select(SurveyCampaign.id, SurveyCampaign.trickle)
             .where(
                 SurveyCampaign.status == "running",
+                col(SurveyCampaign.sender_id).is_(None) | (col(SurveyCampaign.sender_lease_until) < now),
                 select(SurveyDispatch.id)
                 .where(
                     col(SurveyDispatch.campaign_id) == col(SurveyCampaign.id),
@@ -306,13 +318,4 @@ def campaigns_to_send(uow: UnitOfWork, clock: Clock, *, idle_for: timedelta) -> 
             )
             .order_by(col(SurveyCampaign.id))
         ).all()
-        due: list[tuple[int, bool]] = []
-        for campaign in running:
-            assert campaign.id is not None
-            last_sent = uow.session.exec(
-                select(func.max(SurveyDispatch.sent_at)).where(SurveyDispatch.campaign_id == campaign.id)
-            ).one()
-            last_activity = max(campaign.created_at, last_sent) if last_sent else campaign.created_at
-            if campaign.trickle or last_activity <= now - idle_for:
-                due.append((campaign.id, campaign.trickle))
-        return due
+        return [(campaign_id, trickle) for campaign_id, trickle in rows if campaign_id is not None]

@@ -108,13 +108,20 @@ def mark_sent(
 def mark_failed(
     uow: UnitOfWork, clock: Clock, *, dispatch_id: int, reason: str, unreachable: bool = False
 ) -> None:
-    """The question did not go out (or may not have: it is never sent twice); a 403 marks the customer."""
+    """Telegram refused the question (it did not go out); a 403 marks the customer unreachable."""
     with uow:
         values: dict[str, object] = {"status": FAILED, "skip_reason": reason[:64]}
         if advance(uow, dispatch_id, from_status=(QUEUED, SENDING), values=values) and unreachable:
             dispatch = uow.session.get(SurveyDispatch, dispatch_id)
             assert dispatch is not None
             mark_unreachable(uow, clock, customer_id=dispatch.customer_id)
+
+
+def mark_in_doubt(uow: UnitOfWork, *, dispatch_id: int, reason: str) -> None:
+    """The send failed in a way that may still have delivered it (a network failure, a timeout): it
+    stays `sending`, not retried by this sender; whoever takes the campaign over next sends it again."""
+    with uow:
+        advance(uow, dispatch_id, from_status=(SENDING,), values={"skip_reason": reason[:64]})
 
 
 def requeue(uow: UnitOfWork, *, dispatch_id: int) -> None:

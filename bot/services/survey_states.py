@@ -1,8 +1,10 @@
 """The life of one survey (a SurveyDispatch row) and the score scales, shared by the survey services.
 
 queued → sending → sent → (NPS: awaiting_reason →) answered; or expired, skipped, failed.
-A row is claimed (queued → sending) before its message goes out and marked sent or failed after,
-so a crash in between never leads to a second survey: a row left in `sending` is not sent again.
+A row is claimed (queued → sending) by the campaign's lease holder just before its message goes
+out, and marked sent or failed after. A row left `sending` by a sender that stopped (a crash, a
+network failure) is "in doubt": the next lease holder puts it back in the queue and sends it again,
+so nobody is skipped, and only those few may get the question twice (campaign_lease.py).
 """
 
 from __future__ import annotations

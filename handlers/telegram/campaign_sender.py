@@ -1,9 +1,13 @@
-"""Sending a survey campaign through Telegram: claimed batches, as fast as the rate limiter allows.
+"""Sending a survey campaign through Telegram: one survey claimed per free slot, as fast as the rate
+limiter allows, under the campaign's sender lease.
 
-Each survey is claimed before its message goes out and marked sent or failed after it, so a crash
-or a second sender never surveys anyone twice. A 429 (Too Many Requests) means "not delivered": it
-is waited out and retried, so no survey is lost to flood control. A 403 marks the customer
-unreachable; a network failure is ambiguous (the message may have arrived) and is not retried.
+The sender holds the campaign's lease (renewed while it sends) and claims a survey only when a
+slot is free to send it at once, so a crash leaves at most `in_flight` surveys "in doubt"
+(claimed, maybe sent) and none skipped: the next lease holder sends those again. A 429 (Too Many
+Requests) means "not delivered": it is waited out and retried, so no survey is lost to flood
+control. A 403 marks the customer unreachable. A network failure is ambiguous (the message may have
+arrived): this sender does not retry it; it stays in doubt, is counted as such in the report, and
+the next takeover (`survey resume`, or the running bot) sends it again.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.context import AppContext
 from bot.i18n import translator
+from bot.senders import new_sender_id
+from bot.services.campaign_lease import LEASE, LeaseLost, release_lease, renew_lease, take_lease
 from bot.services.campaigns import CampaignReport, campaign_report, claim_batch
-from bot.services.survey_dispatch import SurveyPrompt, mark_failed, mark_sent, requeue
+from bot.services.survey_dispatch import SurveyPrompt, mark_failed, mark_in_doubt, mark_sent, requeue
 from handlers.telegram.calls import ServiceCalls
 from handlers.telegram.keyboards import score_keyboard
 from handlers.telegram.render import plain
@@ -72,9 +78,9 @@ async def deliver(ctx: AppContext, bot: ExtBot[Any], prompt: SurveyPrompt, call:
             log.warning("survey %s refused: %s", prompt.dispatch_id, exc)
             await call(mark_failed, ctx.clock, dispatch_id=prompt.dispatch_id, reason="bad_request")
             return False
-        except NetworkError as exc:  # it may have arrived: never send it twice
-            log.warning("survey %s: network failure, not retried: %s", prompt.dispatch_id, exc)
-            await call(mark_failed, ctx.clock, dispatch_id=prompt.dispatch_id, reason="network")
+        except NetworkError as exc:  # it may have arrived: in doubt, sent again only by a takeover
+            log.warning("survey %s: network failure, in doubt: %s", prompt.dispatch_id, exc)
+            await call(mark_in_doubt, dispatch_id=prompt.dispatch_id, reason="network")
             return False
         await call(
             mark_sent,
@@ -94,7 +100,7 @@ def _finished(running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]]
         running.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error(
-                "sending %s failed; it stays claimed, never sent twice",
+                "sending %s failed; it stays in doubt: the next sender of the campaign sends it again",
                 task.get_name(),
                 exc_info=task.exception(),
             )
@@ -102,58 +108,95 @@ def _finished(running: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]]
     return done
 
 
+async def _keep_lease(
+    ctx: AppContext, call: ServiceCalls, campaign_id: int, sender_id: str, lost: asyncio.Event
+) -> None:
+    """Renew the lease while sending (also while every slot waits out a 429); stop claiming if lost."""
+    while True:
+        await asyncio.sleep(LEASE.total_seconds() / 3)
+        if not await call(renew_lease, ctx.clock, campaign_id=campaign_id, sender_id=sender_id):
+            log.warning("campaign %s: another sender took it over; claiming nothing more", campaign_id)
+            lost.set()
+            return
+
+
 async def send_campaign(
     ctx: AppContext,
     bot: ExtBot[Any],
     campaign_id: int,
     *,
-    batch: int = 100,
     in_flight: int = 40,
     progress: Progress | None = None,
     call: ServiceCalls | None = None,
+    sender_id: str | None = None,
 ) -> CampaignReport:
-    """Send every queued survey of the campaign that the contact rules allow now; returns the counts."""
+    """Send every queued survey of the campaign that the contact rules allow now; returns the counts.
+
+    Takes the campaign's sender lease first (with `sender_id` the caller may hold it already); if a
+    living sender holds it, sends nothing and returns the counts as they are.
+    """
     if call is None:  # a one-off sender (the CLI): its own service calls, closed when it is done
         own = ServiceCalls(ctx)
         try:
             return await send_campaign(
-                ctx, bot, campaign_id, batch=batch, in_flight=in_flight, progress=progress, call=own
+                ctx, bot, campaign_id, in_flight=in_flight, progress=progress, call=own, sender_id=sender_id
             )
         finally:
             await own.close()
-    slots = asyncio.Semaphore(in_flight)
+    me = sender_id or new_sender_id("telegram")
+    grant = await call(take_lease, ctx.clock, campaign_id=campaign_id, sender_id=me)
+    if not grant.acquired:
+        if grant.running:
+            log.info("campaign %s is being sent by %s; not sending it here", campaign_id, grant.holder)
+        return await call(campaign_report, ctx.clock, campaign_id=campaign_id)
+    if grant.in_doubt:
+        log.warning(
+            "campaign %s taken over: %s survey(s) in doubt are sent again", campaign_id, grant.in_doubt
+        )
+    lost = asyncio.Event()
+    keeper = asyncio.create_task(_keep_lease(ctx, call, campaign_id, me, lost), name=f"lease-{campaign_id}")
     running: set[asyncio.Task[None]] = set()
 
     async def one(prompt: SurveyPrompt) -> None:
-        try:
-            delivered = await deliver(ctx, bot, prompt, call)
-            if progress is not None:
-                progress(delivered)
-        finally:
-            slots.release()
+        delivered = await deliver(ctx, bot, prompt, call)
+        if progress is not None:
+            progress(delivered)
 
     try:
-        while True:
-            prompts = await call(
-                claim_batch,
-                ctx.clock,
-                ctx.rules,
-                ctx.settings.tz,
-                campaign_id=campaign_id,
-                limit=batch,
-                default_language=ctx.settings.default_language,
-            )
+        while not lost.is_set():
+            free = in_flight - len(running)
+            if free <= 0:  # claim only what can go out now: a crash leaves few in doubt
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                prompts = await call(
+                    claim_batch,
+                    ctx.clock,
+                    ctx.rules,
+                    ctx.settings.tz,
+                    campaign_id=campaign_id,
+                    limit=free,
+                    default_language=ctx.settings.default_language,
+                    sender_id=me,
+                )
+            except LeaseLost as exc:
+                log.warning("%s; claiming nothing more", exc)
+                break
             if not prompts:
                 if not running:
                     break
-                await asyncio.wait(running)  # a requeued survey may be claimable again
+                # a survey requeued after repeated 429s may be claimable again
+                await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 continue
             for prompt in prompts:
-                await slots.acquire()
                 task = asyncio.create_task(one(prompt), name=f"survey-{prompt.dispatch_id}")
                 running.add(task)
                 task.add_done_callback(_finished(running))
     finally:
         if running:
             await asyncio.gather(*running, return_exceptions=True)
+        keeper.cancel()
+        await asyncio.gather(keeper, return_exceptions=True)
+        if not running:  # nothing of ours in flight: the next sender need not wait for the lease
+            await call(release_lease, campaign_id=campaign_id, sender_id=me)
     return await call(campaign_report, ctx.clock, campaign_id=campaign_id)

@@ -8,15 +8,14 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Coroutine
-from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
 from starlette.routing import BaseRoute
 from telegram.error import TelegramError
 
 from bot.context import AppContext
 from bot.events import SurveyCampaignStarted
-from bot.services.campaigns import campaigns_to_send, recover_interrupted
+from bot.services.campaigns import campaigns_to_send
 from bot.services.survey_dispatch import expire_surveys, send_due_reminders
 from bot.text.sentiment import warm_up
 from handlers.telegram import notifications, surveys
@@ -27,9 +26,6 @@ from handlers.telegram.surveys import Subscription
 from handlers.telegram.webhook import webhook_route
 
 log = logging.getLogger(__name__)
-
-IDLE_CAMPAIGN: Final = timedelta(minutes=10)
-"""A staff campaign with nothing sent for this long has lost its sender: this process takes it over."""
 
 
 class TelegramComponent:
@@ -93,13 +89,16 @@ class TelegramComponent:
         await application.shutdown()
 
     async def tick(self) -> None:
-        """Close expired surveys, send due reminders, and send what campaigns may send now."""
+        """Close expired surveys, send due reminders, and send what campaigns may send now.
+
+        A campaign whose sender lease nobody holds (or whose holder stopped renewing it: a crashed
+        CLI, another instance that died) is taken over; its surveys left in doubt are sent again.
+        """
         ctx, call = self.ctx, self.deps.call
         await call(expire_surveys, ctx.clock)
         await call(send_due_reminders, ctx.clock, ctx.rules)
-        for campaign_id, _trickle in await call(campaigns_to_send, ctx.clock, idle_for=IDLE_CAMPAIGN):
+        for campaign_id, _trickle in await call(campaigns_to_send, ctx.clock):
             if campaign_id not in self._sending:
-                await call(recover_interrupted, ctx.clock, campaign_id=campaign_id, older_than=IDLE_CAMPAIGN)
                 self.send(campaign_id)
 
     def send(self, campaign_id: int) -> asyncio.Task[Any]:

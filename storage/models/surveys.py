@@ -23,6 +23,10 @@ class SurveyCampaign(SQLModel, table=True):
     status: str = Field(default="running", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+    sender_id: str | None = Field(default=None, max_length=128)
+    """The process sending this campaign now (None: nobody); see bot/services/campaign_lease.py."""
+    sender_lease_until: datetime | None = None
+    """The sender renews this while it sends; past it, another sender may take the campaign over."""
 
 
 class SurveyDispatch(SQLModel, table=True):

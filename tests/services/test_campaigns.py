@@ -133,8 +133,8 @@ def test_trickle_campaigns_send_only_inside_the_local_window_and_under_the_daily
     clock.advance(timedelta(hours=14))  # 11:00 the next day
     assert send_all(ctx, trickle) == 3
     assert send_all(ctx, trickle) == 0  # the day's cap is used up
-    assert campaigns_to_send(ctx.uow(), ctx.clock, idle_for=timedelta(minutes=10)) == [(trickle, True)]
+    assert campaigns_to_send(ctx.uow(), ctx.clock) == [(trickle, True)]
     clock.advance(timedelta(days=1))
     assert send_all(ctx, trickle) == 2
-    assert campaigns_to_send(ctx.uow(), ctx.clock, idle_for=timedelta(minutes=10)) == []
+    assert campaigns_to_send(ctx.uow(), ctx.clock) == []
     ctx.close()
