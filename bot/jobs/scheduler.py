@@ -27,6 +27,7 @@ from bot.jobs.schedule import Schedule
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED = "interrupted: the process stopped; tried again at the next start"
 WAKE_MARGIN = timedelta(milliseconds=20)
 """Wake a little after the due moment, so the tick never finds the job a hair short of due."""
 
@@ -62,6 +63,10 @@ async def run_due_jobs(ctx: AppContext, jobs: list[ScheduledJob]) -> list[tuple[
             continue
         try:
             outcome = await job.run(ctx, period)
+        except asyncio.CancelledError:  # the process is stopping: free the claim for the next start
+            finish(ctx.uow(), job.name, period, ctx.clock.now(), ok=False, detail=INTERRUPTED)
+            log.info("job %s for %s interrupted: the process is stopping", job.name, period)
+            raise
         except Exception as exc:
             reason = str(exc) if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
             finished = await asyncio.to_thread(
@@ -104,6 +109,7 @@ class SchedulerComponent:
         self._tick_seconds = tick_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._running = asyncio.Lock()
+        self._ticks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         scheduler = AsyncIOScheduler(
@@ -111,16 +117,28 @@ class SchedulerComponent:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         # No next_run_time argument: APScheduler 3 reads next_run_time=None as "add it paused".
-        scheduler.add_job(self.tick, "interval", seconds=self._tick_seconds, id="tick")
+        scheduler.add_job(self._trigger, "interval", seconds=self._tick_seconds, id="tick")
         # Catch up at once after downtime, not at the first interval; in the background, so a slow
         # job (scoring, the digest's chart) never holds up the bot's start.
-        scheduler.add_job(self._catch_up, id="catch-up")
+        scheduler.add_job(self._trigger, id="catch-up", kwargs={"first": True})
         scheduler.start()
         self._scheduler = scheduler
 
-    async def _catch_up(self) -> None:
-        ran = await self.tick()
-        log.info("scheduler: caught up at start (%d job run(s) here)", len(ran))
+    async def _trigger(self, *, first: bool = False) -> None:
+        """APScheduler's job: run a tick in a task of our own, which `stop` cancels and awaits
+        (a tick cancelled inside APScheduler's executor is logged as a crash)."""
+        task = asyncio.create_task(self._background_tick(first), name="scheduler-tick")
+        self._ticks.add(task)
+        task.add_done_callback(self._ticks.discard)
+
+    async def _background_tick(self, first: bool) -> None:
+        try:
+            ran = await self.tick()
+        except Exception:  # e.g. the database is unreachable: the next tick tries again
+            log.exception("scheduler tick failed")
+            return
+        if first:
+            log.info("scheduler: caught up at start (%d job run(s) here)", len(ran))
 
     async def tick(self) -> list[tuple[str, str, str]]:
         """Run what is due now; (job, period, outcome) for what ran here (the demo shows them)."""
@@ -151,6 +169,9 @@ class SchedulerComponent:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        for task in list(self._ticks):
+            task.cancel()
+        await asyncio.gather(*self._ticks, return_exceptions=True)
 
 
 def default_jobs(ctx: AppContext) -> list[ScheduledJob]:

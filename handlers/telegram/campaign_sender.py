@@ -120,12 +120,17 @@ async def _keep_lease(
             return
 
 
+IN_FLIGHT: Final = 16
+"""Surveys claimed and on their way at once: enough to keep ~28 sends/s going with up to ~0.5 s a
+round trip, and the most a crash can leave in doubt (each of those may reach its customer twice)."""
+
+
 async def send_campaign(
     ctx: AppContext,
     bot: ExtBot[Any],
     campaign_id: int,
     *,
-    in_flight: int = 40,
+    in_flight: int = IN_FLIGHT,
     progress: Progress | None = None,
     call: ServiceCalls | None = None,
     sender_id: str | None = None,

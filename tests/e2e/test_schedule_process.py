@@ -28,7 +28,7 @@ from bot.services.customers import create_customer, link_chat
 from bot.services.purchases import record_purchase
 from storage.models import JobRun
 from tests.conftest import make_context
-from tests.support.bot_process import run_cli, running_bot
+from tests.support.bot_process import BotProcess, run_cli, running_bot
 
 SECRET = "schedule-signing-secret"
 LEAD = timedelta(seconds=40)
@@ -62,6 +62,15 @@ async def wait_for(probe: Callable[[], T | None], until: datetime, what: str) ->
         if datetime.now(UTC) >= until:
             raise AssertionError(f"{what} did not happen by {until.astimezone(UTC):%H:%M:%S} UTC")
         await asyncio.sleep(0.2)
+
+
+async def caught_up(bot: BotProcess) -> None:
+    """Until the process's start-up catch-up (it runs in the background) has finished."""
+    await wait_for(
+        lambda: "scheduler: caught up at start" in bot.output(),
+        datetime.now(UTC) + timedelta(seconds=30),
+        "the start-up catch-up",
+    )
 
 
 def job_runs(database_url: str, job_name: str) -> list[JobRun]:
@@ -148,16 +157,13 @@ async def test_a_process_started_after_digest_time_catches_up_once_and_a_restart
             "DIGEST_TIME": f"{passed:%H:%M}",
         }
         both = ("slack", "scheduler")
-        async with running_bot(tmp_path, settings, "--no-telegram", parts=both):
+        async with running_bot(tmp_path, settings, "--no-telegram", parts=both) as first:
             [posted] = await wait_for(
                 digests, datetime.now(UTC) + timedelta(seconds=15), "the catch-up digest"
             )
+            await caught_up(first)
         async with running_bot(tmp_path, settings, "--no-telegram", parts=both) as restarted:
-            await wait_for(
-                lambda: "scheduler: caught up at start (0 job run(s) here)" in restarted.output(),
-                datetime.now(UTC) + timedelta(seconds=20),
-                "the restarted process's catch-up",
-            )
+            await caught_up(restarted)
             assert [m["ts"] for m in digests()] == [posted["ts"]]
             assert "job digest for" not in restarted.output()
     [run] = job_runs(sqlite_url, "digest")
