@@ -1,8 +1,8 @@
 """`retention-bot doctor` (SPEC §11) against the sandbox Telegram and Slack over loopback HTTP.
 
 A complete setup passes (exit 0); each thing a live setup can get wrong fails alone with exit 1,
-the right check failed, and a fix. The all-green run and a bad Telegram token use the real
-console script in a fresh directory whose `.env` is the only configuration; the
+the right check failed, and a fix. The all-green run, a bad Telegram token and `run`'s start-up
+log use the real console script in a fresh directory whose `.env` is the only configuration; the
 other cases call the same Typer app in-process (CliRunner) to keep the file fast.
 """
 
@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import sqlite3
 import sys
 from collections.abc import AsyncIterator
@@ -329,3 +330,51 @@ async def test_bad_settings_keep_the_one_line_exit_2(shop: Shop) -> None:
         "error: TIMEZONE: Value error, TIMEZONE 'Mars/Olympus' is not an IANA time zone name "
         "(e.g. Asia/Taipei)"
     ]
+
+
+async def test_run_logs_what_the_doctor_finds_and_starts_anyway(shop: Shop) -> None:
+    outside = shop.slack.driver.add_channel("front-desk", bot_member=False)
+    port = free_port()
+    shop.env_file(TELEGRAM_BOT_TOKEN=None, SLACK_TEAM_CHANNEL=outside, HTTP_PORT=str(port))
+    log = shop.directory / "run.log"
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            str(BINARY),
+            "run",
+            "--no-scheduler",
+            cwd=shop.directory,
+            env=environment(),
+            stdout=sink,
+            stderr=sink,
+        )
+    try:
+        health: dict[str, Any] = {}
+        async with httpx.AsyncClient() as http:
+            for _ in range(300):
+                assert process.returncode is None, log.read_text()
+                try:
+                    health = (await http.get(f"http://127.0.0.1:{port}/healthz", timeout=2)).json()
+                except httpx.HTTPError:
+                    health = {}
+                if health.get("slack") == "running":
+                    break
+                await asyncio.sleep(0.1)
+        assert health.get("slack") == "running", log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 30)
+    output = log.read_text()
+    lines = [line for line in output.splitlines() if "retention_bot.doctor" in line]
+
+    assert code == 0, output
+    warnings = [line for line in lines if " WARNING " in line]
+    assert len(warnings) == 1, lines
+    assert (
+        f"doctor: slack channel failed: #front-desk ({outside}) exists, but the app is not a member"
+        in warnings[0]
+    )
+    assert "Fix: type /invite @retention-bot in #front-desk" in warnings[0]
+    assert any(" INFO " in line and "doctor: telegram token skipped" in line for line in lines), lines
+    (summary,) = [line for line in lines if "`retention-bot doctor` shows every check" in line]
+    assert " INFO " in summary and "1 failed" in summary
+    assert shop.slack.state.ws.bot_token not in output and SECRET not in output
