@@ -115,7 +115,9 @@ def _token_check(settings: Settings, auth: SlackAnswer) -> Check:
     if auth.error in BAD_TOKEN:
         return failed(TOKEN, f"Slack refused the token: {auth.error}", TOKEN_FIX)
     if auth.error:
-        return failed(TOKEN, f"Slack answered auth.test with {auth.error}", TOKEN_FIX)
+        busy = auth.error in ("ratelimited", "fatal_error", "internal_error", "service_unavailable")
+        fix = "Slack is busy or has a problem: run the doctor again in a few minutes" if busy else TOKEN_FIX
+        return failed(TOKEN, f"Slack answered auth.test with {auth.error}", fix)
     data = auth.data
     who = f"@{data.get('user')} in the workspace {data.get('team')} ({data.get('team_id')}) via {host}"
     assert settings.slack_bot_token is not None

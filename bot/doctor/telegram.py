@@ -113,6 +113,10 @@ def _token_check(settings: Settings, me: Answer) -> Check:
                 f"{said}: the token is malformed, or TELEGRAM_API_BASE_URL is not the Bot API",
                 TOKEN_FIX + "; check TELEGRAM_API_BASE_URL (leave it empty for api.telegram.org)",
             )
+        if me.code == 429 or me.code >= 500:  # Telegram's side: says nothing about the token
+            return failed(
+                TOKEN, said, "Telegram is busy or has a problem: run the doctor again in a few minutes"
+            )
         return failed(TOKEN, said, TOKEN_FIX)
     user = me.result if isinstance(me.result, dict) else {}
     name = f"@{user.get('username')}" if user.get("username") else str(user.get("first_name", "the bot"))
