@@ -24,6 +24,8 @@ from bot.logsetup import secret_values
 log = logging.getLogger("retention_bot.doctor")
 
 DEFAULT_TIMEOUT = 3.0
+LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
+"""Never through HTTPS_PROXY, as the bot's own Telegram transport (a local Bot API server, the sandbox)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ async def diagnose(
 ) -> Report:
     """Every check of SPEC §11 for these settings. `engine` is the running bot's (else one is made
     for the check and closed); `timeout` bounds each network call."""
-    async with httpx.AsyncClient(timeout=timeout) as http:
+    async with httpx.AsyncClient(timeout=timeout, mounts=dict.fromkeys(LOOPBACK)) as http:
         database, telegram_part, slack_part = await asyncio.gather(
             _guarded(
                 [DATABASE], timeout, lambda: _one(check_database(settings.database_url, engine, timeout))
