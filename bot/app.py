@@ -13,6 +13,7 @@ from typing import Protocol
 from starlette.routing import BaseRoute
 
 from bot.context import AppContext
+from bot.doctor import Scope, check_at_start
 from bot.web import build_server, build_web_app
 from storage.schema import require_current
 
@@ -112,8 +113,12 @@ def build_components(ctx: AppContext, parts: Parts) -> tuple[list[Component], di
 
 
 async def serve(ctx: AppContext, parts: Parts) -> None:
-    """`retention-bot run`: refuse an out-of-date schema, then run until SIGINT/SIGTERM."""
+    """`retention-bot run`: refuse an out-of-date schema, log what the doctor finds (and start
+    anyway), then run until SIGINT/SIGTERM."""
     require_current(ctx.engine)
+    await check_at_start(
+        ctx.settings, ctx.clock.now(), ctx.engine, Scope(telegram=parts.telegram, slack=parts.slack)
+    )
     components, status = build_components(ctx, parts)
     runtime = Runtime(ctx, components, status)
     stop = asyncio.Event()

@@ -12,6 +12,7 @@ from bot.cli.common import app_context, console
 from bot.cli.data import export_app, forget_app, import_app
 from bot.cli.demo import demo
 from bot.cli.digest import digest
+from bot.cli.doctor import doctor
 from bot.cli.jobs import jobs
 from bot.cli.score import score_app
 from bot.cli.survey import survey_app
@@ -28,6 +29,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(forget_app, name="forget")
 app.command("demo")(demo)
 app.command("digest")(digest)
+app.command()(doctor)
 app.command()(jobs)
 app.command()(backup)
 app.command()(restore)

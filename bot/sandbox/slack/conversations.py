@@ -65,7 +65,11 @@ def _open_json(state: SandboxState, channel: Channel, args: Args) -> JSON:
 
 
 def conversations_info(args: Args, ctx: CallContext) -> JSON:
-    return {"channel": _readable(ctx.state, args.text("channel")).to_json(ctx.state.ws)}
+    """Any public channel, member or not (`is_member` tells); a private one only to its members."""
+    channel = ctx.state.channels.get(args.text("channel") or "")
+    if channel is None or (channel.is_private and not channel.bot_member):
+        raise ApiError("channel_not_found")
+    return {"channel": channel.to_json(ctx.state.ws)}
 
 
 def _readable(state: SandboxState, ref: str | None) -> Channel:

@@ -2,14 +2,18 @@
 
 Like Telegram: one update per request, the `X-Telegram-Bot-Api-Secret-Token` header when a
 secret is set, the update kept and retried after a failure (with growing pauses, much shorter
-than Telegram's so tests stay fast), and the last error reported by getWebhookInfo. A method
+than Telegram's so tests stay fast), and the last error reported by getWebhookInfo in Telegram's
+words ("Connection refused", "Wrong response from the webhook: 502 Bad Gateway", …). A method
 call in the webhook's response body is not executed (Telegram would; the bot does not use it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
+import ssl
 from functools import partial
 
 import httpx
@@ -81,7 +85,7 @@ class WebhookPump:
             response = await client.post(webhook.url, json=update.to_json(), headers=headers)
         except httpx.HTTPError as exc:
             logger.info("sandbox webhook delivery of update %s failed: %r", update.update_id, exc)
-            return f"Connection failed: {exc!s}" if str(exc) else "Connection refused"
+            return delivery_error(exc)
         if 200 <= response.status_code < 300:
             return None
         return f"Wrong response from the webhook: {response.status_code} {response.reason_phrase}"
@@ -96,6 +100,24 @@ class WebhookPump:
                 webhook.last_error_message = error
                 self.state.stats.webhook_failures += 1
         self.state.changed()
+
+
+def delivery_error(exc: httpx.HTTPError) -> str:
+    """A failed delivery as getWebhookInfo's last_error_message words it on api.telegram.org."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "Connection timed out"
+    if isinstance(exc, httpx.TimeoutException):
+        return "Read timeout expired"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return "Failed to resolve host: Name or service not known"
+        if isinstance(cause, ssl.SSLError):
+            return f"SSL error {{{cause.reason or cause}}}"
+        if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+            return "Connection refused"
+        cause = cause.__cause__ or cause.__context__
+    return "Connection refused" if isinstance(exc, httpx.ConnectError) else f"Connection failed: {exc}"
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
