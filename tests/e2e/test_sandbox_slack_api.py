@@ -274,3 +274,18 @@ async def test_a_delay_before_acting_holds_the_request_and_it_lands_even_if_the_
         lambda: [m["text"] for m in sandbox.driver.messages(channel)][1:] or None, within=1.0
     )
     assert texts == ["gave up waiting"]
+
+
+async def test_history_shows_message_metadata_only_when_asked_for_it(
+    client: AsyncWebClient, channel: str
+) -> None:
+    marker = {"event_type": "ticket_alert", "event_payload": {"ticket_id": 7}}
+    posted = await client.chat_postMessage(channel=channel, text="alert", metadata=marker)
+
+    plain = await client.conversations_history(channel=channel)
+    full = await client.conversations_history(channel=channel, include_all_metadata=True)
+    thread = await client.conversations_replies(channel=channel, ts=posted["ts"], include_all_metadata=True)
+
+    assert "metadata" not in plain["messages"][0]
+    assert full["messages"][0]["metadata"] == marker
+    assert thread["messages"][0]["metadata"] == marker
