@@ -139,10 +139,14 @@ class AlertClaim:
     post): that post may be in the channel, so look for it before posting."""
 
 
+def _claim_key(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
 def _claim_row(ticket_id: int) -> list[ColumnElement[bool]]:
     return [
         col(ProcessedUpdate.platform) == ALERT_CLAIMS,
-        col(ProcessedUpdate.update_key) == f"ticket:{ticket_id}",
+        col(ProcessedUpdate.update_key) == _claim_key(ticket_id),
     ]
 
 
@@ -153,7 +157,7 @@ def claim_alert_post(uow: UnitOfWork, clock: Clock, ticket_id: int, *, lease: ti
     with uow:
         if get_ticket(uow, ticket_id).slack_ts:
             return None
-        if claim_inbound(uow, platform=ALERT_CLAIMS, key=f"ticket:{ticket_id}", now=now):
+        if claim_inbound(uow, platform=ALERT_CLAIMS, key=_claim_key(ticket_id), now=now):
             return AlertClaim(ticket_id, now, taken_over=False)
         taken = uow.session.execute(
             update(ProcessedUpdate)
