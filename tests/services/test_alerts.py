@@ -104,38 +104,28 @@ def test_an_attached_alert_is_never_claimed_again_and_the_first_message_attached
 
 
 def test_the_alert_revision_changes_with_what_the_buttons_act_on(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
-    before = alerts.alert_view(ctx.uow(), ticket.id)
-    assert alerts.alert_view(ctx.uow(), ticket.id).revision == before.revision
+    ticket_id = new_ticket(ctx)
+    before = alerts.alert_view(ctx.uow(), ticket_id)
+    assert alerts.alert_view(ctx.uow(), ticket_id).revision == before.revision
     assert not before.reachable
 
     done = staff_actions.act_on_alert(
         ctx.uow(),
         ctx.clock,
         key="k1",
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         action="assign",
         staff_id=staff_id(ctx),
         actor="slack:U1",
     )
 
-    after = alerts.alert_view(ctx.uow(), ticket.id)
+    after = alerts.alert_view(ctx.uow(), ticket_id)
     assert done and after.revision != before.revision and after.assignee_slack_id == "U1"
 
 
 def test_an_alert_action_with_a_used_key_changes_nothing(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
-    act = {"ticket_id": ticket.id, "staff_id": staff_id(ctx), "actor": "slack:U1"}
+    ticket_id = new_ticket(ctx)
+    act = {"ticket_id": ticket_id, "staff_id": staff_id(ctx), "actor": "slack:U1"}
 
     results = [
         staff_actions.act_on_alert(ctx.uow(), ctx.clock, key="same", action="contacted", **act),
@@ -149,20 +139,15 @@ def test_an_alert_action_with_a_used_key_changes_nothing(ctx: AppContext) -> Non
 
 
 def test_a_failed_resolve_releases_its_key_so_the_reply_can_say_why(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
-    tickets.resolve_ticket(ctx.uow(), ctx.clock, ticket_id=ticket.id, actor="slack:U2")
+    ticket_id = new_ticket(ctx)
+    tickets.resolve_ticket(ctx.uow(), ctx.clock, ticket_id=ticket_id, actor="slack:U2")
 
     with pytest.raises(AlreadyDone, match="already resolved"):
         staff_actions.act_on_alert(
             ctx.uow(),
             ctx.clock,
             key="r1",
-            ticket_id=ticket.id,
+            ticket_id=ticket_id,
             action="resolve",
             staff_id=staff_id(ctx),
             actor="x",
@@ -171,7 +156,7 @@ def test_a_failed_resolve_releases_its_key_so_the_reply_can_say_why(ctx: AppCont
         ctx.uow(),
         ctx.clock,
         key="r1",
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         action="contacted",
         staff_id=staff_id(ctx),
         actor="x",
@@ -231,27 +216,22 @@ def test_points_adjustment_tells_the_customer_unless_quiet_and_refuses_non_admin
 
 
 def test_snooze_from_an_alert_needs_a_future_date_and_happens_once(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
+    ticket_id = new_ticket(ctx)
     later = ctx.clock.now() + timedelta(days=3)
 
     with pytest.raises(InvalidInput):
         staff_actions.snooze_from_alert(
-            ctx.uow(), ctx.clock, key="v0", ticket_id=ticket.id, until=ctx.clock.now(), reason="x", actor="a"
+            ctx.uow(), ctx.clock, key="v0", ticket_id=ticket_id, until=ctx.clock.now(), reason="x", actor="a"
         )
     first = staff_actions.snooze_from_alert(
-        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket.id, until=later, reason="away", actor="a"
+        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket_id, until=later, reason="away", actor="a"
     )
     second = staff_actions.snooze_from_alert(
-        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket.id, until=later, reason="away", actor="a"
+        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket_id, until=later, reason="away", actor="a"
     )
 
     assert (first, second) == (True, False)
-    assert alerts.alert_view(ctx.uow(), ticket.id).snoozed_until == later
+    assert alerts.alert_view(ctx.uow(), ticket_id).snoozed_until == later
 
 
 def test_staff_log_kinds_map_to_timeline_channels(ctx: AppContext) -> None:
