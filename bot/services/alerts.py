@@ -9,10 +9,10 @@ customer updates that one instead of posting another.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import col, select
 
 from bot.clock import Clock
@@ -128,18 +128,63 @@ def customer_reachable(uow: UnitOfWork, customer: Customer) -> bool:
         return chat is not None and not customer.unreachable
 
 
-def claim_alert_post(uow: UnitOfWork, clock: Clock, ticket_id: int) -> bool:
-    """True for the one caller (across processes) that posts this ticket's alert."""
-    return claim_inbound(uow, platform=ALERT_CLAIMS, key=f"ticket:{ticket_id}", now=clock.now())
+@dataclass(frozen=True)
+class AlertClaim:
+    """The right to post one ticket's alert, held from `since` until the lease runs out."""
+
+    ticket_id: int
+    since: datetime
+    taken_over: bool
+    """Claimed from a poster whose lease ran out (it died, or could not tell whether Slack took its
+    post): that post may be in the channel, so look for it before posting."""
 
 
-def release_alert_claim(uow: UnitOfWork, ticket_id: int) -> None:
-    """Posting failed (Slack down): let the next event about this ticket try again."""
+def _claim_key(ticket_id: int) -> str:
+    return f"ticket:{ticket_id}"
+
+
+def _claim_row(ticket_id: int) -> list[ColumnElement[bool]]:
+    return [
+        col(ProcessedUpdate.platform) == ALERT_CLAIMS,
+        col(ProcessedUpdate.update_key) == _claim_key(ticket_id),
+    ]
+
+
+def claim_alert_post(uow: UnitOfWork, clock: Clock, ticket_id: int, *, lease: timedelta) -> AlertClaim | None:
+    """The claim for the one caller (across processes) that posts this ticket's alert; None while the
+    alert is attached already or another poster's lease runs (wait, then ask again)."""
+    now = clock.now()
+    with uow:
+        if get_ticket(uow, ticket_id).slack_ts:
+            return None
+        if claim_inbound(uow, platform=ALERT_CLAIMS, key=_claim_key(ticket_id), now=now):
+            return AlertClaim(ticket_id, now, taken_over=False)
+        taken = uow.session.execute(
+            update(ProcessedUpdate)
+            .where(*_claim_row(ticket_id), col(ProcessedUpdate.processed_at) < now - lease)
+            .values(processed_at=now)
+        )
+        return AlertClaim(ticket_id, now, taken_over=True) if taken.rowcount else None  # type: ignore[attr-defined]
+
+
+def renew_alert_claim(uow: UnitOfWork, clock: Clock, claim: AlertClaim) -> AlertClaim | None:
+    """A fresh lease before the next call to Slack; None if another poster has taken the claim over."""
+    now = clock.now()
+    with uow:
+        renewed = uow.session.execute(
+            update(ProcessedUpdate)
+            .where(*_claim_row(claim.ticket_id), col(ProcessedUpdate.processed_at) == claim.since)
+            .values(processed_at=now)
+        )
+        return replace(claim, since=now) if renewed.rowcount else None  # type: ignore[attr-defined]
+
+
+def release_alert_claim(uow: UnitOfWork, claim: AlertClaim) -> None:
+    """Slack refused the post (a definite "not posted"): let the next event about this ticket try again."""
     with uow:
         uow.session.execute(
             delete(ProcessedUpdate).where(
-                col(ProcessedUpdate.platform) == ALERT_CLAIMS,
-                col(ProcessedUpdate.update_key) == f"ticket:{ticket_id}",
+                *_claim_row(claim.ticket_id), col(ProcessedUpdate.processed_at) == claim.since
             )
         )
 

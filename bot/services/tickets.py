@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.clock import Clock
@@ -129,12 +130,18 @@ def receive_feedback(
         return FeedbackOutcome(interaction.id, negative, ticket, opened, False)
 
 
-def attach_slack_thread(uow: UnitOfWork, *, ticket_id: int, channel: str, ts: str) -> None:
-    """Remember the alert message whose thread is this ticket's conversation."""
+def attach_slack_thread(uow: UnitOfWork, *, ticket_id: int, channel: str, ts: str) -> tuple[str, str]:
+    """Remember the alert message whose thread is this ticket's conversation. The first one attached
+    stays: the (channel, ts) returned is another poster's if it got there first."""
     with uow:
-        ticket = get_ticket(uow, ticket_id)
-        ticket.slack_channel, ticket.slack_ts = channel, ts
-        uow.session.add(ticket)
+        uow.session.execute(
+            update(Ticket)
+            .where(col(Ticket.id) == ticket_id, col(Ticket.slack_ts).is_(None))
+            .values(slack_channel=channel, slack_ts=ts)
+        )
+        ticket = get_ticket(uow, ticket_id)  # loaded after the update: the alert attached, ours or not
+        assert ticket.slack_channel is not None and ticket.slack_ts is not None
+        return ticket.slack_channel, ticket.slack_ts
 
 
 def resolve_ticket(uow: UnitOfWork, clock: Clock, *, ticket_id: int, actor: str) -> Ticket:

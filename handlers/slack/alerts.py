@@ -4,6 +4,11 @@ One alert per open ticket: the first event about a ticket posts it, later ones r
 (chat.update), and the customer's messages go into its thread. Subscribers only schedule the work,
 so a Telegram update never waits for Slack; a per-ticket lock keeps the order of what one ticket
 shows (post before thread lines, messages in the order they came).
+
+Across processes the post is claimed in the database, and the claim covers the post until it is
+attached to the ticket: an event elsewhere waits for it rather than posting a second alert or
+dropping its thread line. A post Slack did not answer is looked for in the channel (the alert's
+message metadata names its ticket) before it is ever made again; see docs/decisions.md.
 """
 
 from __future__ import annotations
@@ -11,9 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any, TypeVar
 from weakref import WeakValueDictionary
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import (
@@ -26,21 +34,43 @@ from bot.events import (
     TicketResolved,
 )
 from bot.services.alerts import (
+    AlertClaim,
     AlertView,
     alert_view,
     claim_alert_post,
     open_ticket_id,
     release_alert_claim,
+    renew_alert_claim,
     ticket_for_alert,
 )
 from bot.services.tickets import attach_slack_thread
 from handlers.slack.blocks import alert as alert_blocks
 from handlers.slack.deps import SlackDeps
+from handlers.slack.notify import api_error
 
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
 DETRACTOR_MAX = 6
+
+LEASE_TIMEOUTS = 3
+"""A poster's claim lasts this many client timeouts (plus the longest look-up pause). The poster renews
+it before each call to Slack, so it runs out only for a poster that died, or gave up not knowing
+whether its post landed."""
+WAIT_FIRST, WAIT_MAX = 0.1, 1.0
+"""Seconds between checks while another process posts the alert (doubling up to the maximum)."""
+LOOK_AGAIN = (0.0, 2.0, 5.0)
+"""Pauses before each look for a post Slack did not answer: Slack may store it a moment later."""
+POSTS_MAX = 3
+"""Posts of one alert Slack may leave unanswered before the poster leaves it to a later event."""
+HISTORY_LIMIT = 200
+"""Latest top-level messages searched for an unanswered post (Slack's recommended page size)."""
+IN_DOUBT_ERRORS = frozenset({"internal_error", "fatal_error"})
+"""Slack's own words for these: "it's possible some aspect of the operation succeeded"."""
+
+
+class _ClaimLost(Exception):
+    """Another poster took the ticket's claim over while this one was unsure of its post."""
 
 
 class AlertPoster:
@@ -48,6 +78,7 @@ class AlertPoster:
         self.deps = deps
         self.client = client
         self.channel = channel
+        self.lease = timedelta(seconds=LEASE_TIMEOUTS * client.timeout + max(LOOK_AGAIN))
         self._locks: WeakValueDictionary[int, asyncio.Lock] = WeakValueDictionary()
 
     def _lock(self, ticket_id: int) -> asyncio.Lock:
@@ -64,35 +95,139 @@ class AlertPoster:
             return await self._show(ticket_id, update=update)
 
     async def _show(self, ticket_id: int, *, update: bool) -> AlertView | None:
-        ctx, t = self.deps.ctx, self.deps.team_t
-        view = await ctx.call(alert_view, ticket_id)
-        relay_all = ctx.settings.slack_thread_relay == "all"
-        text = alert_blocks.alert_text(t, view)
-        blocks = alert_blocks.alert_blocks(t, view, ctx.settings.tz, relay_all=relay_all)
-        ticket = view.ticket
-        if ticket.slack_ts and ticket.slack_channel:
-            if update:
-                await self.client.chat_update(
-                    channel=ticket.slack_channel, ts=ticket.slack_ts, text=text, blocks=blocks
-                )
-            return view
-        if not await ctx.call(claim_alert_post, ctx.clock, ticket_id):
-            log.info("alert for ticket %s is being posted elsewhere", ticket_id)
+        posted = await self._posted(ticket_id)
+        if posted is None:
             return None
-        try:
-            posted = await self.client.chat_postMessage(channel=self.channel, text=text, blocks=blocks)
-            channel, ts = str(posted["channel"]), str(posted["ts"])
-            await ctx.call(attach_slack_thread, ticket_id=ticket_id, channel=channel, ts=ts)
-        except BaseException:
-            await ctx.call(release_alert_claim, ticket_id)
-            raise
-        ticket.slack_channel, ticket.slack_ts = channel, ts
+        view, fresh = posted
+        ticket = view.ticket
+        if update and not fresh and ticket.slack_channel and ticket.slack_ts:
+            text, blocks = self._render(view)
+            await self.client.chat_update(
+                channel=ticket.slack_channel, ts=ticket.slack_ts, text=text, blocks=blocks
+            )
         return view
+
+    def _render(self, view: AlertView) -> tuple[str, list[dict[str, Any]]]:
+        settings, t = self.deps.settings, self.deps.team_t
+        relay_all = settings.slack_thread_relay == "all"
+        return alert_blocks.alert_text(t, view), alert_blocks.alert_blocks(
+            t, view, settings.tz, relay_all=relay_all
+        )
+
+    async def _posted(self, ticket_id: int) -> tuple[AlertView, bool] | None:
+        """The ticket's view once its alert is in Slack, and whether this call drew it just now.
+
+        One caller, across processes, holds the claim and posts; every other one waits for the post
+        to land, so what it adds (a thread line, a redraw) comes after the alert, never instead of
+        it or beside a second one. A claim whose lease ran out is taken over. None: the poster
+        gave up without knowing (the claim's lease will let a later event try again).
+        """
+        ctx = self.deps.ctx
+        pause = WAIT_FIRST
+        while True:
+            view = await ctx.call(alert_view, ticket_id)
+            if view.ticket.slack_ts:
+                return view, False
+            claim = await ctx.call(claim_alert_post, ctx.clock, ticket_id, lease=self.lease)
+            if claim is not None:
+                return await self._post(view, claim)
+            if pause == WAIT_FIRST:
+                log.info("alert for ticket %s is being posted elsewhere: waiting for it", ticket_id)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, WAIT_MAX)
+
+    async def _post(self, view: AlertView, claim: AlertClaim) -> tuple[AlertView, bool] | None:
+        """Post and attach the alert under `claim`. Slack's "no" releases the claim for the next event.
+        No answer (a timeout, a dropped connection, Slack's own internal error) keeps it: the post may
+        be in the channel, so it is looked for there before it is ever made again."""
+        ctx = self.deps.ctx
+        text, blocks = self._render(view)
+        in_doubt = claim.taken_over
+        try:
+            for _ in range(POSTS_MAX):
+                if in_doubt:
+                    found, claim = await self._look_for(view, claim)
+                    if found is not None:
+                        return await self._attach(view, found)
+                    claim = await self._renewed(claim)
+                try:
+                    posted = await self.client.chat_postMessage(
+                        channel=self.channel, text=text, blocks=blocks, metadata=alert_blocks.marker(view)
+                    )
+                except (SlackApiError, aiohttp.ClientConnectorError) as exc:
+                    if not _in_doubt(exc):
+                        await ctx.call(release_alert_claim, claim)
+                        raise
+                    error = api_error(exc) if isinstance(exc, SlackApiError) else type(exc).__name__
+                except (TimeoutError, aiohttp.ClientError) as exc:
+                    error = type(exc).__name__
+                else:
+                    return await self._attach(view, (str(posted["channel"]), str(posted["ts"])))
+                log.warning(
+                    "alert for ticket %s: no answer to the post (%s); looking for it before posting again",
+                    claim.ticket_id,
+                    error,
+                )
+                in_doubt = True
+        except _ClaimLost:
+            log.info("alert for ticket %s: another poster took over", claim.ticket_id)
+            return None
+        log.error(
+            "alert for ticket %s: no answer from Slack to %d posts and none found; a later event tries again",
+            claim.ticket_id,
+            POSTS_MAX,
+        )
+        return None
+
+    async def _renewed(self, claim: AlertClaim) -> AlertClaim:
+        ctx = self.deps.ctx
+        renewed = await ctx.call(renew_alert_claim, ctx.clock, claim)
+        if renewed is None:
+            raise _ClaimLost
+        return renewed
+
+    async def _look_for(
+        self, view: AlertView, claim: AlertClaim
+    ) -> tuple[tuple[str, str] | None, AlertClaim]:
+        """The alert's (channel, ts) if it is among the channel's latest messages, looked for after each
+        pause (a slow Slack may store a post it did not answer a moment later); the renewed claim.
+        A look-up that fails raises: the post stays in doubt, and is not made again."""
+        for pause in LOOK_AGAIN:
+            await asyncio.sleep(pause)
+            claim = await self._renewed(claim)
+            page = await self.client.conversations_history(
+                channel=self.channel, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+            for message in page.get("messages") or []:
+                if alert_blocks.is_alert_for(message, view):
+                    log.info(
+                        "alert for ticket %s found in the channel: not posting it again", claim.ticket_id
+                    )
+                    return (self.channel, str(message["ts"])), claim
+        return None, claim
+
+    async def _attach(self, view: AlertView, message: tuple[str, str]) -> tuple[AlertView, bool]:
+        """Record the alert on the ticket. If another poster's alert got there first, ours is a
+        duplicate and is deleted. A failure here keeps the claim: the message is in Slack, and the
+        next poster finds it."""
+        ctx, ticket = self.deps.ctx, view.ticket
+        assert ticket.id is not None
+        channel, ts = message
+        kept = await ctx.call(attach_slack_thread, ticket_id=ticket.id, channel=channel, ts=ts)
+        if kept != message:
+            log.warning("alert for ticket %s was posted twice; deleting the later one", ticket.id)
+            await self.client.chat_delete(channel=channel, ts=ts)
+        ticket.slack_channel, ticket.slack_ts = kept
+        return view, kept == message
 
     async def relay_customer_message(self, ticket_id: int, text: str) -> None:
         async with self._lock(ticket_id):
             view = await self._show(ticket_id, update=False)
             if view is None or not view.ticket.slack_ts:
+                log.warning(
+                    "ticket %s has no alert in Slack: a customer message stays on the timeline only",
+                    ticket_id,
+                )
                 return
             await self.client.chat_postMessage(
                 channel=view.ticket.slack_channel or self.channel,
@@ -153,3 +288,11 @@ class AlertPoster:
             self.deps.background.spawn(handler(event), name=f"alert:{type(event).__name__}")
 
         return schedule
+
+
+def _in_doubt(exc: SlackApiError | aiohttp.ClientConnectorError) -> bool:
+    """Whether a failed post may have landed. A connection that was never made and Slack's own
+    refusals (not_in_channel, ratelimited, …) are a definite no; a 5xx or an internal error is not."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    return exc.response.status_code >= 500 or api_error(exc) in IN_DOUBT_ERRORS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
@@ -229,3 +231,61 @@ async def test_json_body_is_ignored_by_form_only_methods_as_in_slack(
 
     assert (await client.api_call("users.info", params={"user": me}))["user"]["id"] == me
     assert await error_of(client.api_call("users.info", json={"user": me})) == "user_not_found"
+
+
+async def test_a_delayed_method_acts_at_once_and_answers_late_so_a_client_timeout_hides_the_post(
+    sandbox: SlackSandbox, client: AsyncWebClient, channel: str
+) -> None:
+    sandbox.driver.set_delay("chat.postMessage", 0.6)
+    impatient = AsyncWebClient(token=sandbox.state.ws.bot_token, base_url=sandbox.api_url, timeout=0.3)  # type: ignore[arg-type]
+
+    posting = asyncio.create_task(client.chat_postMessage(channel=channel, text="slow"))
+    arrived = await sandbox.driver.next_message(channel, within=0.3)
+    assert arrived["text"] == "slow" and not posting.done()
+    answer = await posting
+    assert answer["ts"] == arrived["ts"]
+
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel=channel, text="gave up waiting")
+    assert [m["text"] for m in sandbox.driver.messages(channel)] == ["slow", "gave up waiting"]
+
+    sandbox.driver.set_delay("chat.postMessage", 0)
+    started = time.monotonic()
+    await client.chat_postMessage(channel=channel, text="prompt")
+    assert time.monotonic() - started < 0.3
+
+
+async def test_a_delay_before_acting_holds_the_request_and_it_lands_even_if_the_client_gave_up(
+    sandbox: SlackSandbox, client: AsyncWebClient, channel: str
+) -> None:
+    sandbox.driver.set_delay("chat.postMessage", 0.4, acts_first=False)
+    impatient = AsyncWebClient(token=sandbox.state.ws.bot_token, base_url=sandbox.api_url, timeout=0.2)  # type: ignore[arg-type]
+
+    posting = asyncio.create_task(client.chat_postMessage(channel=channel, text="held"))
+    await asyncio.sleep(0.2)
+    assert sandbox.driver.messages(channel) == [] and not posting.done()
+    answer = await posting
+    assert [m["ts"] for m in sandbox.driver.messages(channel)] == [answer["ts"]]
+
+    with pytest.raises(TimeoutError):
+        await impatient.chat_postMessage(channel=channel, text="gave up waiting")
+    assert [m["text"] for m in sandbox.driver.messages(channel)] == ["held"]
+    texts = await sandbox.driver.wait_for(
+        lambda: [m["text"] for m in sandbox.driver.messages(channel)][1:] or None, within=1.0
+    )
+    assert texts == ["gave up waiting"]
+
+
+async def test_history_shows_message_metadata_only_when_asked_for_it(
+    client: AsyncWebClient, channel: str
+) -> None:
+    marker = {"event_type": "ticket_alert", "event_payload": {"ticket_id": 7}}
+    posted = await client.chat_postMessage(channel=channel, text="alert", metadata=marker)
+
+    plain = await client.conversations_history(channel=channel)
+    full = await client.conversations_history(channel=channel, include_all_metadata=True)
+    thread = await client.conversations_replies(channel=channel, ts=posted["ts"], include_all_metadata=True)
+
+    assert "metadata" not in plain["messages"][0]
+    assert full["messages"][0]["metadata"] == marker
+    assert thread["messages"][0]["metadata"] == marker

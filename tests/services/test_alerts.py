@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from bot.clock import ManualClock
 from bot.context import AppContext
 from bot.events import PointsAdjusted, StaffReplied, TicketOpened
 from bot.services import alerts, staff_actions, tickets
@@ -43,46 +44,88 @@ def test_a_detractor_gets_a_ticket_and_a_second_alert_reuses_it(ctx: AppContext)
     assert alerts.open_ticket_id(ctx.uow(), ann.id) == first.id
 
 
-def test_only_one_caller_may_post_an_alert_until_it_releases_the_claim(ctx: AppContext) -> None:
-    assert alerts.claim_alert_post(ctx.uow(), ctx.clock, 7)
-    assert not alerts.claim_alert_post(ctx.uow(), ctx.clock, 7)
-    alerts.release_alert_claim(ctx.uow(), 7)
-    assert alerts.claim_alert_post(ctx.uow(), ctx.clock, 7)
+LEASE = timedelta(minutes=2)
 
 
-def test_the_alert_revision_changes_with_what_the_buttons_act_on(ctx: AppContext) -> None:
+def new_ticket(ctx: AppContext) -> int:
     ann = new_customer(ctx, "C1")
     assert ann.id is not None
     ticket, _ = alerts.ticket_for_alert(
         ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
     )
     assert ticket.id is not None
-    before = alerts.alert_view(ctx.uow(), ticket.id)
-    assert alerts.alert_view(ctx.uow(), ticket.id).revision == before.revision
+    return ticket.id
+
+
+def test_only_one_caller_may_post_an_alert_until_it_releases_the_claim(ctx: AppContext) -> None:
+    ticket_id = new_ticket(ctx)
+    claim = alerts.claim_alert_post(ctx.uow(), ctx.clock, ticket_id, lease=LEASE)
+    assert claim is not None and not claim.taken_over
+    assert alerts.claim_alert_post(ctx.uow(), ctx.clock, ticket_id, lease=LEASE) is None
+    alerts.release_alert_claim(ctx.uow(), claim)
+    assert alerts.claim_alert_post(ctx.uow(), ctx.clock, ticket_id, lease=LEASE) is not None
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_over_once_and_its_holder_can_no_longer_renew_or_release_it(
+    ctx: AppContext, clock: ManualClock
+) -> None:
+    ticket_id = new_ticket(ctx)
+    first = alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE)
+    assert first is not None
+    clock.advance(timedelta(minutes=1))
+    renewed = alerts.renew_alert_claim(ctx.uow(), clock, first)
+    assert renewed is not None and renewed.since == clock.now()
+    clock.advance(timedelta(minutes=1, seconds=30))
+    assert alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE) is None  # renewed 90 s ago
+
+    clock.advance(timedelta(minutes=1))
+    taken = alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE)
+    again = alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE)
+
+    assert taken is not None and taken.taken_over and again is None
+    assert alerts.renew_alert_claim(ctx.uow(), clock, renewed) is None
+    alerts.release_alert_claim(ctx.uow(), renewed)  # not its claim any more: nothing happens
+    assert alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE) is None
+    assert alerts.renew_alert_claim(ctx.uow(), clock, taken) is not None
+
+
+def test_an_attached_alert_is_never_claimed_again_and_the_first_message_attached_stays(
+    ctx: AppContext, clock: ManualClock
+) -> None:
+    ticket_id = new_ticket(ctx)
+    assert alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE) is not None
+
+    first = tickets.attach_slack_thread(ctx.uow(), ticket_id=ticket_id, channel="C1", ts="1.0001")
+    second = tickets.attach_slack_thread(ctx.uow(), ticket_id=ticket_id, channel="C1", ts="2.0002")
+    clock.advance(timedelta(hours=1))
+
+    assert first == second == ("C1", "1.0001")
+    assert alerts.claim_alert_post(ctx.uow(), clock, ticket_id, lease=LEASE) is None
+
+
+def test_the_alert_revision_changes_with_what_the_buttons_act_on(ctx: AppContext) -> None:
+    ticket_id = new_ticket(ctx)
+    before = alerts.alert_view(ctx.uow(), ticket_id)
+    assert alerts.alert_view(ctx.uow(), ticket_id).revision == before.revision
     assert not before.reachable
 
     done = staff_actions.act_on_alert(
         ctx.uow(),
         ctx.clock,
         key="k1",
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         action="assign",
         staff_id=staff_id(ctx),
         actor="slack:U1",
     )
 
-    after = alerts.alert_view(ctx.uow(), ticket.id)
+    after = alerts.alert_view(ctx.uow(), ticket_id)
     assert done and after.revision != before.revision and after.assignee_slack_id == "U1"
 
 
 def test_an_alert_action_with_a_used_key_changes_nothing(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
-    act = {"ticket_id": ticket.id, "staff_id": staff_id(ctx), "actor": "slack:U1"}
+    ticket_id = new_ticket(ctx)
+    act = {"ticket_id": ticket_id, "staff_id": staff_id(ctx), "actor": "slack:U1"}
 
     results = [
         staff_actions.act_on_alert(ctx.uow(), ctx.clock, key="same", action="contacted", **act),
@@ -96,20 +139,15 @@ def test_an_alert_action_with_a_used_key_changes_nothing(ctx: AppContext) -> Non
 
 
 def test_a_failed_resolve_releases_its_key_so_the_reply_can_say_why(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
-    tickets.resolve_ticket(ctx.uow(), ctx.clock, ticket_id=ticket.id, actor="slack:U2")
+    ticket_id = new_ticket(ctx)
+    tickets.resolve_ticket(ctx.uow(), ctx.clock, ticket_id=ticket_id, actor="slack:U2")
 
     with pytest.raises(AlreadyDone, match="already resolved"):
         staff_actions.act_on_alert(
             ctx.uow(),
             ctx.clock,
             key="r1",
-            ticket_id=ticket.id,
+            ticket_id=ticket_id,
             action="resolve",
             staff_id=staff_id(ctx),
             actor="x",
@@ -118,7 +156,7 @@ def test_a_failed_resolve_releases_its_key_so_the_reply_can_say_why(ctx: AppCont
         ctx.uow(),
         ctx.clock,
         key="r1",
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         action="contacted",
         staff_id=staff_id(ctx),
         actor="x",
@@ -178,27 +216,22 @@ def test_points_adjustment_tells_the_customer_unless_quiet_and_refuses_non_admin
 
 
 def test_snooze_from_an_alert_needs_a_future_date_and_happens_once(ctx: AppContext) -> None:
-    ann = new_customer(ctx, "C1")
-    assert ann.id is not None
-    ticket, _ = alerts.ticket_for_alert(
-        ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
-    )
-    assert ticket.id is not None
+    ticket_id = new_ticket(ctx)
     later = ctx.clock.now() + timedelta(days=3)
 
     with pytest.raises(InvalidInput):
         staff_actions.snooze_from_alert(
-            ctx.uow(), ctx.clock, key="v0", ticket_id=ticket.id, until=ctx.clock.now(), reason="x", actor="a"
+            ctx.uow(), ctx.clock, key="v0", ticket_id=ticket_id, until=ctx.clock.now(), reason="x", actor="a"
         )
     first = staff_actions.snooze_from_alert(
-        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket.id, until=later, reason="away", actor="a"
+        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket_id, until=later, reason="away", actor="a"
     )
     second = staff_actions.snooze_from_alert(
-        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket.id, until=later, reason="away", actor="a"
+        ctx.uow(), ctx.clock, key="v1", ticket_id=ticket_id, until=later, reason="away", actor="a"
     )
 
     assert (first, second) == (True, False)
-    assert alerts.alert_view(ctx.uow(), ticket.id).snoozed_until == later
+    assert alerts.alert_view(ctx.uow(), ticket_id).snoozed_until == later
 
 
 def test_staff_log_kinds_map_to_timeline_channels(ctx: AppContext) -> None:

@@ -1,7 +1,8 @@
-"""The /api/{method} endpoint: body parsing, token auth, scopes, rate limits, then the method handler."""
+"""The /api/{method} endpoint: body parsing, token auth, scopes, rate limits, delays, then the handler."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -105,10 +106,16 @@ def routes(state: SandboxState, limiter: RateLimiter) -> list[Route]:
                 status_code=429,
                 headers={"Retry-After": str(retry_after)},
             )
+        delay = state.delays.get(method)
+        if delay is not None and not delay.acts_first:
+            await asyncio.sleep(delay.seconds)
         try:
             result = handler(Args(values), CallContext(state=state, base_url=str(request.base_url)))
+            response = JSONResponse({"ok": True, **result}, headers=scopes)
         except ApiError as exc:
-            return JSONResponse({"ok": False, "error": exc.error, **exc.extra}, headers=scopes)
-        return JSONResponse({"ok": True, **result}, headers=scopes)
+            response = JSONResponse({"ok": False, "error": exc.error, **exc.extra}, headers=scopes)
+        if delay is not None and delay.acts_first:  # done already: a client that gives up misses the answer
+            await asyncio.sleep(delay.seconds)
+        return response
 
     return [Route("/api/{method}", call, methods=["GET", "POST"])]

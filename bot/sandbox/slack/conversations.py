@@ -111,6 +111,14 @@ def _page(messages: list[Message], args: Args, default_limit: int) -> tuple[list
     return page, next_cursor
 
 
+def _shown(state: SandboxState, message: Message, args: Args) -> JSON:
+    """A message as history and replies return it: metadata only when `include_all_metadata` asks."""
+    out = state.message_json(message)
+    if not args.flag("include_all_metadata"):
+        out.pop("metadata", None)
+    return out
+
+
 def conversations_history(args: Args, ctx: CallContext) -> JSON:
     state = ctx.state
     channel = _readable(state, args.text("channel"))
@@ -121,7 +129,7 @@ def conversations_history(args: Args, ctx: CallContext) -> JSON:
             if m.thread_ts in (None, m.ts) or m.extra.get("subtype") == "thread_broadcast"
         ]
         page, cursor = _page(list(reversed(top)), args, 100)
-        messages = [state.message_json(m) for m in page]
+        messages = [_shown(state, m, args) for m in page]
     return {
         "messages": messages,
         "has_more": bool(cursor),
@@ -143,7 +151,7 @@ def conversations_replies(args: Args, ctx: CallContext) -> JSON:
         parent = state.find_message(channel.id, parent_ts)
         thread = ([parent] if parent else []) + state.replies(channel.id, parent_ts)
         page, cursor = _page(thread, args, 1000)
-        messages = [state.message_json(m) for m in page]
+        messages = [_shown(state, m, args) for m in page]
     return {"messages": messages, "has_more": bool(cursor), "response_metadata": {"next_cursor": cursor}}
 
 

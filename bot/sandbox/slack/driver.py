@@ -8,7 +8,7 @@ from typing import TypeVar
 from bot.sandbox.slack.actions import Actions
 from bot.sandbox.slack.models import JSON, Channel, SandboxError, User
 from bot.sandbox.slack.rate_limit import RateLimiter
-from bot.sandbox.slack.state import SandboxState
+from bot.sandbox.slack.state import Delay, SandboxState
 
 T = TypeVar("T")
 
@@ -106,6 +106,14 @@ class SlackDriver(Actions):
 
     def set_rate_limit(self, method: str, per_minute: int) -> None:
         self._limiter.set_limit(method, per_minute)
+
+    def set_delay(self, method: str, seconds: float, *, acts_first: bool = True) -> None:
+        """Make `method` answer `seconds` late (0 makes it prompt again); see `Delay.acts_first`."""
+        with self.state.locked():
+            if seconds > 0:
+                self.state.delays[method] = Delay(seconds, acts_first)
+            else:
+                self.state.delays.pop(method, None)
 
     def advance_clock(self, seconds: float) -> None:
         """Age triggers, response_urls and rate windows without sleeping."""

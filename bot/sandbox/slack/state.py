@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.sandbox.slack.models import Channel, User, Workspace
@@ -20,6 +21,16 @@ from bot.sandbox.slack.records import Ephemeral, Message, ResponseUrl, StoredFil
 
 T = TypeVar("T")
 _ID_CHARS = string.ascii_uppercase + string.digits
+
+
+@dataclass(frozen=True)
+class Delay:
+    """How late one Web API method answers (real seconds: a client's timeout must be able to fire)."""
+
+    seconds: float
+    acts_first: bool = True
+    """Slack does the work at once and only the answer is late, so a client that gives up cannot
+    tell "posted" from "lost"; False holds the request before Slack acts on it."""
 
 
 class SandboxState:
@@ -48,6 +59,7 @@ class SandboxState:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.files: dict[str, StoredFile] = {}
         self.upload_tickets: dict[str, str] = {}
+        self.delays: dict[str, Delay] = {}
         self.users[self.ws.bot_user_id] = User(
             id=self.ws.bot_user_id, name=self.ws.bot_name, real_name=self.ws.bot_name, is_bot=True
         )

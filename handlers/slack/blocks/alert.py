@@ -35,6 +35,24 @@ SNOOZE_VIEW = "alert_snooze_view"
 REPLY_MAX = 3000
 
 
+MARKER_EVENT = "retention_alert"
+"""The event_type of the metadata every alert carries, so a post Slack did not answer can be found."""
+
+
+def marker(view: AlertView) -> dict[str, Any]:
+    """The alert's message metadata: its ticket, and when it opened (ids restart with a new database)."""
+    payload = {"ticket_id": view.ticket.id, "opened_at": view.ticket.opened_at.isoformat()}
+    return {"event_type": MARKER_EVENT, "event_payload": payload}
+
+
+def is_alert_for(message: dict[str, Any], view: AlertView) -> bool:
+    """Whether a message from conversations.history (with include_all_metadata) is this ticket's alert."""
+    meta = message.get("metadata") or {}
+    return (
+        meta.get("event_type") == MARKER_EVENT and meta.get("event_payload") == marker(view)["event_payload"]
+    )
+
+
 def button_value(view: AlertView) -> str:
     """The ticket and the state the buttons were drawn for (a double click on one state is one click)."""
     return f"{view.ticket.id}:{view.revision}"
