@@ -123,7 +123,13 @@ def import_purchases_command(
     with app_context() as ctx:
         require_current(ctx.engine)
         try:
-            result = read_purchases(file, encoding=encoding, mapping=_mapping(map_), today=_today(ctx))
+            result = read_purchases(
+                file,
+                encoding=encoding,
+                mapping=_mapping(map_),
+                default_region=ctx.settings.default_phone_region,
+                today=_today(ctx),
+            )
         except ImportFileError as exc:
             fail(str(exc))
         records = _checked(file, result, skip_bad_rows)

@@ -7,6 +7,8 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
+from bot.text.amounts import amount_locale
+
 from .columns import CUSTOMER_COLUMNS, PURCHASE_COLUMNS, ColumnSpec
 from .errors import FieldError
 from .fields import check_region
@@ -105,16 +107,21 @@ def read_purchases(
     *,
     encoding: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    default_region: str = "US",
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> ImportResult[PurchaseRecord]:
-    """Validated purchases of a CSV/XLSX file; rows without order_id get stable generated ids."""
+    """Validated purchases of a CSV/XLSX file; rows without order_id get stable generated ids.
+
+    Amounts are read as the business in `default_region` writes them (`bot.text.amounts`).
+    """
+    locale = amount_locale(check_region(default_region))
     day = today or dt.date.today()
     order_ids = StableOrderIds()
     return _read(
         path,
         PURCHASE_COLUMNS,
-        lambda values: parse_purchase(values, today=day, order_ids=order_ids),
+        lambda values: parse_purchase(values, today=day, order_ids=order_ids, locale=locale),
         lambda record: record.order_id,
         "order_id",
         encoding=encoding,

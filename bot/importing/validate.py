@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from babel import Locale
+
 from . import fields
 from .amounts import parse_amount, parse_quantity
 from .dates import check_range, parse_day, parse_moment
 from .errors import FieldError
 from .identity import StableOrderIds
 from .records import CustomerRecord, PurchaseRecord
-from .text import clean, within_limit
+from .text import NumberCell, clean, within_limit
 
 T = TypeVar("T")
 
@@ -53,6 +55,9 @@ class _Row:
             if required and text == "":
                 self.reasons.append(f"{field} is required")
             return None
+        raw = self._values.get(field, "")
+        if isinstance(raw, NumberCell):
+            text = type(raw)(text)  # the parser may read a number cell differently
         try:
             return parser(text)
         except FieldError as error:
@@ -91,14 +96,17 @@ def _moment(text: str, today: dt.date) -> tuple[dt.date, dt.datetime | None]:
     return day, moment
 
 
-def parse_purchase(values: Mapping[str, str], *, today: dt.date, order_ids: StableOrderIds) -> PurchaseRecord:
-    """A purchase; without an order_id it gets a stable one from `order_ids` (see identity.py)."""
+def parse_purchase(
+    values: Mapping[str, str], *, today: dt.date, order_ids: StableOrderIds, locale: Locale
+) -> PurchaseRecord:
+    """A purchase; amounts are read in `locale`; without an order_id it gets a stable one from
+    `order_ids` (see identity.py)."""
     row = _Row(values)
     customer_id = row.parse("customer_id", ID_LIMIT, str, required=True)
     when = row.parse("date", SHORT_LIMIT, lambda text: _moment(text, today), required=True)
-    amount = row.parse("amount", SHORT_LIMIT, parse_amount, required=True)
+    amount = row.parse("amount", SHORT_LIMIT, lambda text: parse_amount(text, locale), required=True)
     order_id = row.text("order_id", ID_LIMIT)
-    quantity = row.parse("quantity", SHORT_LIMIT, parse_quantity)
+    quantity = row.parse("quantity", SHORT_LIMIT, lambda text: parse_quantity(text, locale))
     currency = row.parse("currency", SHORT_LIMIT, fields.parse_currency)
     if row.reasons or customer_id is None or when is None or amount is None:
         raise row.failed()
