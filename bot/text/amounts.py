@@ -110,6 +110,12 @@ def looks_like_amount(word: str) -> bool:
     return bool(_SHAPE.fullmatch(number))
 
 
+def is_currency(word: str) -> bool:
+    """Whether a word is only a currency symbol or code (`NT$`, `€`, `EUR`), as in `NT$ 450`."""
+    folded = unicodedata.normalize("NFKC", word).strip().casefold()
+    return any(folded == token.casefold() for token in (*_SYMBOLS, *_codes()))
+
+
 def _locale(locale: Locale | str | None) -> Locale | None:
     return Locale.parse(locale) if isinstance(locale, str) else locale
 
