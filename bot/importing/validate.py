@@ -10,7 +10,7 @@ from babel import Locale
 
 from . import fields
 from .amounts import parse_amount, parse_quantity
-from .dates import check_range, parse_day, parse_moment
+from .dates import DateColumn, check_range
 from .errors import FieldError
 from .identity import StableOrderIds
 from .records import CustomerRecord, PurchaseRecord
@@ -69,14 +69,16 @@ class _Row:
         return FieldError("; ".join(self.reasons))
 
 
-def parse_customer(values: Mapping[str, str], *, region: str, today: dt.date) -> CustomerRecord:
+def parse_customer(
+    values: Mapping[str, str], *, region: str, today: dt.date, birthdays: DateColumn
+) -> CustomerRecord:
     """A customer; the phone is read in `region` unless it starts with +."""
     row = _Row(values)
     customer_id = row.parse("customer_id", ID_LIMIT, str, required=True)
     name = row.parse("name", NAME_LIMIT, lambda text: " ".join(text.split()))
     phone = row.parse("phone", SHORT_LIMIT, lambda text: fields.parse_phone(text, region))
     email = row.parse("email", EMAIL_LIMIT, fields.parse_email)
-    birthday = row.parse("birthday", SHORT_LIMIT, lambda text: _birthday(text, today))
+    birthday = row.parse("birthday", SHORT_LIMIT, lambda text: _birthday(text, today, birthdays))
     language = row.parse("language", SHORT_LIMIT, fields.parse_language)
     tags = row.parse("tags", TAGS_LIMIT, fields.parse_tags)
     if row.reasons or customer_id is None:
@@ -84,26 +86,31 @@ def parse_customer(values: Mapping[str, str], *, region: str, today: dt.date) ->
     return CustomerRecord(customer_id, name, phone, email, birthday, language, tags or ())
 
 
-def _birthday(text: str, today: dt.date) -> dt.date:
-    day = parse_day("birthday", text, BIRTHDAY_HINT)
+def _birthday(text: str, today: dt.date, birthdays: DateColumn) -> dt.date:
+    day, _ = birthdays.read(text, BIRTHDAY_HINT, with_time=False)
     check_range("birthday", text, day, today)
     return day
 
 
-def _moment(text: str, today: dt.date) -> tuple[dt.date, dt.datetime | None]:
-    day, moment = parse_moment("date", text, DATE_HINT)
+def _moment(text: str, today: dt.date, dates: DateColumn) -> tuple[dt.date, dt.datetime | None]:
+    day, moment = dates.read(text, DATE_HINT, with_time=True)
     check_range("date", text, day, today + dt.timedelta(days=1))  # a day's slack for time zones
     return day, moment
 
 
 def parse_purchase(
-    values: Mapping[str, str], *, today: dt.date, order_ids: StableOrderIds, locale: Locale
+    values: Mapping[str, str],
+    *,
+    today: dt.date,
+    order_ids: StableOrderIds,
+    locale: Locale,
+    dates: DateColumn,
 ) -> PurchaseRecord:
-    """A purchase; amounts are read in `locale`; without an order_id it gets a stable one from
-    `order_ids` (see identity.py)."""
+    """A purchase; amounts are read in `locale`, dates by `dates`; without an order_id it gets a
+    stable one from `order_ids` (see identity.py)."""
     row = _Row(values)
     customer_id = row.parse("customer_id", ID_LIMIT, str, required=True)
-    when = row.parse("date", SHORT_LIMIT, lambda text: _moment(text, today), required=True)
+    when = row.parse("date", SHORT_LIMIT, lambda text: _moment(text, today, dates), required=True)
     amount = row.parse("amount", SHORT_LIMIT, lambda text: parse_amount(text, locale), required=True)
     order_id = row.text("order_id", ID_LIMIT)
     quantity = row.parse("quantity", SHORT_LIMIT, lambda text: parse_quantity(text, locale))

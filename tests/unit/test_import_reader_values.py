@@ -152,7 +152,10 @@ def test_purchase_dates_in_iso_8601_or_compact_form(
     ("text", "reason"),
     [
         ("1997-13-45", "date '1997-13-45' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
-        ("01/02/1997", "date '01/02/1997' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
+        (
+            "01/02/1997",
+            "date '01/02/1997' could be 1 February or 2 January: pass --date-format %d/%m/%Y or %m/%d/%Y",
+        ),
         ("1997-02-29", "date '1997-02-29' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
         ("1997-01-01T25:00", "date '1997-01-01T25:00' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
         ("yesterday", "date 'yesterday' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
@@ -275,6 +278,8 @@ def test_invalid_email_is_a_bad_row(tmp_path: Path, text: str) -> None:
         ("1990-05-17", dt.date(1990, 5, 17)),
         ("19900517", dt.date(1990, 5, 17)),
         ("1990/5/17", dt.date(1990, 5, 17)),
+        ("17/05/1990", dt.date(1990, 5, 17)),
+        ("5/17/1990", dt.date(1990, 5, 17)),
     ],
 )
 def test_birthday_formats(tmp_path: Path, text: str, day: dt.date) -> None:
@@ -288,7 +293,10 @@ def test_birthday_formats(tmp_path: Path, text: str, day: dt.date) -> None:
     ("text", "reason"),
     [
         ("2026-01-02", "birthday '2026-01-02' is in the future"),
-        ("17/05/1990", "birthday '17/05/1990' is not a valid date (use YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD)"),
+        (
+            "05/06/1990",
+            "birthday '05/06/1990' could be 5 June or 6 May: pass --date-format %d/%m/%Y or %m/%d/%Y",
+        ),
         (
             "1990-05-17T10:00",
             "birthday '1990-05-17T10:00' is not a valid date (use YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD)",
