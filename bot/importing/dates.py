@@ -76,16 +76,21 @@ def check_date_format(date_format: str) -> str:
 class DateColumn:
     """How one file's date column is read, and what its values showed about the day/month order.
 
-    `order` is None on a first reading; `proof` keeps the first value that proved each order and
-    `ambiguous` counts the values that needed an order (refused without one, read with one).
+    On a first reading (`order` None, `guess` True) an ambiguous value is read in the order the
+    column has proved so far, if exactly one, and refused otherwise; `needs_second_reading` then
+    says whether the end of the file changed that answer for any value. A second reading fixes
+    `order` (or, after a conflict, refuses every ambiguous value).
     """
 
     field: str
     date_format: str | None = None
     order: DayOrder | None = None
+    guess: bool = True
     proof: dict[DayOrder, str] = dataclasses.field(default_factory=dict)
-    ambiguous: int = 0
+    ambiguous: int = 0  # values that needed an order, read or refused
     first_ambiguous: str = ""
+    guessed: int = 0  # read in the order proved by an earlier value
+    refused: int = 0
 
     def read(self, value: str, hint: str, *, with_time: bool) -> tuple[dt.date, dt.datetime | None]:
         """The date, and the date-time when the value gave a time of day (naive = local time)."""
@@ -115,6 +120,16 @@ class DateColumn:
         """The order the column proved, when it proved exactly one."""
         return next(iter(self.proof)) if len(self.proof) == 1 else None
 
+    def needs_second_reading(self) -> bool:
+        """Whether some value was refused before the order was proved, or read in an order
+        that a later value contradicted."""
+        settled = self.settled_order()
+        return (settled is not None and self.refused > 0) or (settled is None and self.guessed > 0)
+
+    def second_reading(self) -> DateColumn:
+        """A fresh column that reads every value as the whole file says."""
+        return DateColumn(self.field, self.date_format, self.settled_order(), guess=False)
+
     def warnings(self) -> list[str]:
         """What the user should know about how this column's day/month dates were read."""
         if len(self.proof) == 2:
@@ -122,11 +137,12 @@ class DateColumn:
                 f"{self.field}: the file writes dates both day first ('{self.proof[DAY_FIRST]}') and "
                 f"month first ('{self.proof[MONTH_FIRST]}'); check it, or pass --date-format"
             ]
-        if self.order is not None and self.ambiguous:
-            layout = "day/month/year" if self.order == DAY_FIRST else "month/day/year"
+        order = self.order or self.settled_order()
+        if order is not None and self.ambiguous:
+            layout = "day/month/year" if order == DAY_FIRST else "month/day/year"
             return [
                 f"{self.field}: {self.ambiguous:,} dates such as '{self.first_ambiguous}' were read as "
-                f"{layout}, as '{self.proof[self.order]}' in the same column can only be read that way; "
+                f"{layout}, as '{self.proof[order]}' in the same column can only be read that way; "
                 f"pass --date-format to read them otherwise"
             ]
         return []
@@ -137,21 +153,28 @@ class DateColumn:
             return None
         first, separator, second, year = match.group(1, 2, 3, 4)
         readings: dict[DayOrder, dt.date] = {}
-        for order, (day, month) in ((DAY_FIRST, (first, second)), (MONTH_FIRST, (second, first))):
+        for way, (day, month) in ((DAY_FIRST, (first, second)), (MONTH_FIRST, (second, first))):
             with contextlib.suppress(ValueError):
-                readings[order] = dt.date(int(year), int(month), int(day))
+                readings[way] = dt.date(int(year), int(month), int(day))
         clock = _clock(*match.group(5, 6, 7, 8))
         if not readings or clock is False:
             return None
         if len(readings) == 1:
             self.proof.setdefault(next(iter(readings)), value)
-        elif readings[DAY_FIRST] != readings[MONTH_FIRST]:
-            self.ambiguous += 1
-            self.first_ambiguous = self.first_ambiguous or value
-            if self.order is None:
-                raise FieldError(self._ambiguous_reason(value, readings, separator, match.group(5, 7, 8)))
-        day = readings[self.order] if self.order in readings else next(iter(readings.values()))
-        return _with_time(day, clock)
+            return _with_time(next(iter(readings.values())), clock)
+        if readings[DAY_FIRST] == readings[MONTH_FIRST]:
+            return _with_time(readings[DAY_FIRST], clock)
+        self.ambiguous += 1
+        self.first_ambiguous = self.first_ambiguous or value
+        order = self.order
+        if order is None and self.guess:
+            order = self.settled_order()
+            if order is not None:
+                self.guessed += 1
+        if order is None:
+            self.refused += 1
+            raise FieldError(self._ambiguous_reason(value, readings, separator, match.group(5, 7, 8)))
+        return _with_time(readings[order], clock)
 
     def _ambiguous_reason(
         self, value: str, readings: dict[DayOrder, dt.date], separator: str, time: tuple[str | None, ...]

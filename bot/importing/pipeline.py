@@ -81,11 +81,11 @@ def _read(
 
 def _read_dated(read: Callable[[DateColumn], ImportResult[R]], column: DateColumn) -> ImportResult[R]:
     """Read the file; read it once more when its date column proved a day/month order only after
-    rows that needed it (01/05/2024 on line 2, 13/05/2024 on line 900), so those rows use it too."""
+    rows that needed it (01/05/2024 on line 2, 13/05/2024 on line 900), so those rows use it too,
+    or proved both orders after some rows had been read in one."""
     result = read(column)
-    order = column.settled_order()
-    if order is not None and column.ambiguous:
-        column = DateColumn(column.field, column.date_format, order)
+    if column.needs_second_reading():
+        column = column.second_reading()
         result = read(column)
     result.warnings.extend(column.warnings())
     return result

@@ -55,6 +55,8 @@ _SPACES: Final = re.compile(r"\s+")
 _APOSTROPHES: Final = "'’"
 _SHAPE: Final = re.compile(r"[0-9.,'’ ]*[0-9][0-9.,'’ ]*")
 _MACHINE: Final = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_PLAIN: Final = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_LONGEST: Final = 4  # the longest symbol (MOP$); ISO codes have 3 letters
 _SHOWN: Final = 40
 _DECIMAL_NAMES: Final = {".": "a dot", ",": "a comma"}
 
@@ -84,8 +86,13 @@ def parse_amount(text: str, locale: Locale | str | None, *, what: str = "amount"
     `locale` None reads only plain machine numbers (`1234.5`), as spreadsheet number cells and
     JSON give them. `what` names the value in the reason ("amount '12,50' is not a number …").
     """
-    negative, number = _unsigned(text, currency=True)
-    amount = _number(text, number, _locale(locale), what)
+    locale = _locale(locale)
+    plain = _plain(text, locale)
+    if plain is not None:
+        negative, amount = False, plain
+    else:
+        negative, number = _unsigned(text, currency=True)
+        amount = _number(text, number, locale, what)
     if negative and amount != 0:
         raise InvalidAmount(f"{what} '{_shown(text)}' is negative; refunds go through /crm refund ORDER_ID")
     if amount >= MAX_AMOUNT:
@@ -95,8 +102,12 @@ def parse_amount(text: str, locale: Locale | str | None, *, what: str = "amount"
 
 def parse_number(text: str, locale: Locale | str | None, *, what: str) -> Decimal:
     """A signed number written as `parse_amount` reads one, without currency and without rounding."""
+    locale = _locale(locale)
+    plain = _plain(text, locale)
+    if plain is not None:
+        return plain
     negative, number = _unsigned(text, currency=False)
-    value = _number(text, number, _locale(locale), what)
+    value = _number(text, number, locale, what)
     return -value if negative else value
 
 
@@ -112,12 +123,24 @@ def looks_like_amount(word: str) -> bool:
 
 def is_currency(word: str) -> bool:
     """Whether a word is only a currency symbol or code (`NT$`, `€`, `EUR`), as in `NT$ 450`."""
-    folded = unicodedata.normalize("NFKC", word).strip().casefold()
-    return any(folded == token.casefold() for token in (*_SYMBOLS, *_codes()))
+    return unicodedata.normalize("NFKC", word).strip().casefold() in _tokens()
 
 
 def _locale(locale: Locale | str | None) -> Locale | None:
     return Locale.parse(locale) if isinstance(locale, str) else locale
+
+
+def _plain(text: str, locale: Locale | None) -> Decimal | None:
+    """The quick answer for the common `1234` or `12.50`, where no locale could read it otherwise:
+    a dot is a decimal point unless the locale groups thousands with dots (1.234 in de_DE)."""
+    if _PLAIN.fullmatch(text) and ("." not in text or locale is None or _group(locale) != "."):
+        return Decimal(text)
+    return None
+
+
+@cache
+def _group(locale: Locale) -> str:
+    return get_group_symbol(locale)
 
 
 def _unsigned(text: str, *, currency: bool) -> tuple[bool, str]:
@@ -140,22 +163,25 @@ def _unsigned(text: str, *, currency: bool) -> tuple[bool, str]:
 
 def _drop_currency(text: str, *, at_end: bool) -> str:
     """`text` without one currency symbol or ISO code at its start (or end), if it has one."""
-    folded = text.casefold()
-    for token in (*_SYMBOLS, *_codes()):
-        size = len(token)
-        edge = folded[-size:] if at_end else folded[:size]
-        if len(text) <= size or edge != token.casefold():
+    edge = text[-1:] if at_end else text[:1]
+    if not edge or edge.isdigit():
+        return text  # the usual case: nothing to drop
+    folded, tokens = text.casefold(), _tokens()
+    for size in range(min(_LONGEST, len(text) - 1), 0, -1):
+        token = tokens.get(folded[-size:] if at_end else folded[:size])
+        if token is None:
             continue
         beside = text[-size - 1] if at_end else text[size]
-        if token[-1 if not at_end else 0].isalpha() and beside.isalpha():
+        if token[0 if at_end else -1].isalpha() and beside.isalpha():
             continue  # part of a word ("EURO5"), not a code followed by a number
         return (text[:-size] if at_end else text[size:]).strip()
     return text
 
 
 @cache
-def _codes() -> tuple[str, ...]:
-    return (*sorted(list_currencies()), *_CODE_ALIASES)
+def _tokens() -> dict[str, str]:
+    """Currency symbols and ISO codes by their case-folded form."""
+    return {token.casefold(): token for token in (*_SYMBOLS, *sorted(list_currencies()), *_CODE_ALIASES)}
 
 
 def _number(text: str, number: str, locale: Locale | None, what: str) -> Decimal:
@@ -175,7 +201,7 @@ def _number(text: str, number: str, locale: Locale | None, what: str) -> Decimal
 
 def _in_locale(number: str, locale: Locale) -> str:
     """Spaces and apostrophes between digit groups written as the locale's group separator."""
-    group = get_group_symbol(locale)
+    group = _group(locale)
     number = number.replace(" ", group)
     if group in _APOSTROPHES:
         number = number.replace("'", group).replace("’", group)

@@ -186,7 +186,7 @@ async def test_purchase_shows_order_id_and_points_earned(world: SlackWorld) -> N
 
 @pytest.mark.parametrize(
     ("region", "text", "amount"),
-    [("US", "1,234.50", "1234.50"), ("US", "$12.5", "12.50"), ("CN", "￥１，２８０", "1280.00"),
+    [("US", "1,234.50", "1234.50"), ("US", "$1,234", "1234.00"), ("CN", "￥１，２８０", "1280.00"),
      ("TW", "NT$450", "450.00"), ("DE", "1.234,50", "1234.50"), ("DE", "12,50", "12.50")],
 )  # fmt: skip
 async def test_purchase_and_import_read_the_same_amount_from_the_same_text(

@@ -98,16 +98,39 @@ def test_one_row_proving_day_first_settles_the_whole_column(tmp_path: Path) -> N
     assert days(path) == [(2, dt.date(2024, 5, 1)), (3, dt.date(2023, 12, 25))]
 
 
-def test_a_column_proving_both_orders_settles_nothing_and_says_so(tmp_path: Path) -> None:
-    path = purchases_csv(tmp_path, "13/01/2024", "01/13/2024", "01/05/2024")
+def test_the_file_is_read_twice_only_when_a_row_needed_an_order_proved_later(tmp_path: Path) -> None:
+    proved_first = purchases_csv(tmp_path, "1/13/2024", "01/05/2024", "02/03/2024")
+    counted: list[int] = []
+    assert [day for _, day in days(proved_first, progress=counted.append)] == [
+        dt.date(2024, 1, 13),
+        dt.date(2024, 1, 5),
+        dt.date(2024, 2, 3),
+    ]
+    assert counted == [3]  # one reading
+
+    proved_last = purchases_csv(tmp_path, "01/05/2024", "02/03/2024", "1/13/2024")
+    counted.clear()
+    assert [day for _, day in days(proved_last, progress=counted.append)] == [
+        dt.date(2024, 1, 5),
+        dt.date(2024, 2, 3),
+        dt.date(2024, 1, 13),
+    ]
+    assert counted == [3, 3]  # a second reading for the rows before line 4
+
+
+@pytest.mark.parametrize(
+    "order", [("13/01/2024", "01/13/2024", "01/05/2024"), ("13/01/2024", "01/05/2024", "01/13/2024")]
+)
+def test_a_column_proving_both_orders_settles_nothing_and_says_so(
+    tmp_path: Path, order: tuple[str, ...]
+) -> None:
+    path = purchases_csv(tmp_path, *order)
 
     result = read_purchases(path, today=TODAY)
 
-    assert [(line, r.date) for line, r in result.records] == [
-        (2, dt.date(2024, 1, 13)),
-        (3, dt.date(2024, 1, 13)),
-    ]
-    assert result.bad_rows == [BadRow(4, f"date '01/05/2024' {AMBIGUOUS}")]
+    assert [r.date for _, r in result.records] == [dt.date(2024, 1, 13), dt.date(2024, 1, 13)]
+    line = 2 + order.index("01/05/2024")
+    assert result.bad_rows == [BadRow(line, f"date '01/05/2024' {AMBIGUOUS}")]
     assert result.warnings == [
         "date: the file writes dates both day first ('13/01/2024') and month first ('01/13/2024'); "
         "check it, or pass --date-format"
