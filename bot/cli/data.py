@@ -13,6 +13,7 @@ from rich.table import Table
 from bot.cli.common import app_context, confirm_or_exit, console, err_console, fail
 from bot.context import AppContext
 from bot.importing import ImportFileError, ImportResult, read_customers, read_purchases
+from bot.importing.dates import check_date_format
 from bot.services import imports
 from bot.services.customers import find_customer
 from bot.services.privacy import export_json, forget_customer
@@ -32,6 +33,15 @@ MapOpt = Annotated[
     list[str] | None, typer.Option("--map", help="Rename a column: --map 'Mobile=phone'. Repeatable.")
 ]
 SkipOpt = Annotated[bool, typer.Option("--skip-bad-rows", help="Import the good rows even if some are bad.")]
+DateFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        metavar="FORMAT",
+        help="How the file writes dates, as strptime does: %m/%d/%Y (US), %d/%m/%Y, %d.%m.%Y … "
+        "Without it, ISO dates are read and 01/05/2024-style dates only when the file shows their order.",
+    ),
+]
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
@@ -53,6 +63,16 @@ def _progress() -> Progress:
         console=err_console,
         transient=True,
     )
+
+
+def _date_format(value: str | None) -> str | None:
+    """The --date-format as given, or exit 2 with one line when it cannot read dates."""
+    if value is None:
+        return None
+    try:
+        return check_date_format(value)
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def _report_bad_rows(path: Path, bad_rows: list[tuple[int, str]], good: int, skip: bool) -> None:
@@ -82,9 +102,14 @@ def _checked(file: Path, result: ImportResult[R], skip_bad_rows: bool) -> list[R
 
 @import_app.command("customers")
 def import_customers_command(
-    file: FileArg, encoding: EncodingOpt = None, map_: MapOpt = None, skip_bad_rows: SkipOpt = False
+    file: FileArg,
+    encoding: EncodingOpt = None,
+    map_: MapOpt = None,
+    skip_bad_rows: SkipOpt = False,
+    date_format: DateFormatOpt = None,
 ) -> None:
     """Customers by their id: customer_id (required), name, phone, email, birthday, language, tags."""
+    birthday_format = _date_format(date_format)
     with app_context() as ctx:
         require_current(ctx.engine)
         try:
@@ -93,6 +118,7 @@ def import_customers_command(
                 encoding=encoding,
                 mapping=_mapping(map_),
                 default_region=ctx.settings.default_phone_region,
+                date_format=birthday_format,
                 today=_today(ctx),
             )
         except ImportFileError as exc:
@@ -118,12 +144,21 @@ def import_purchases_command(
     map_: MapOpt = None,
     skip_bad_rows: SkipOpt = False,
     award_points: AwardOpt = False,
+    date_format: DateFormatOpt = None,
 ) -> None:
     """Purchases: customer_id, date, amount (required), order_id, quantity, currency."""
+    purchase_format = _date_format(date_format)
     with app_context() as ctx:
         require_current(ctx.engine)
         try:
-            result = read_purchases(file, encoding=encoding, mapping=_mapping(map_), today=_today(ctx))
+            result = read_purchases(
+                file,
+                encoding=encoding,
+                mapping=_mapping(map_),
+                default_region=ctx.settings.default_phone_region,
+                date_format=purchase_format,
+                today=_today(ctx),
+            )
         except ImportFileError as exc:
             fail(str(exc))
         records = _checked(file, result, skip_bad_rows)

@@ -2,8 +2,8 @@
 
 No database here: the caller persists `ImportResult.records` and reports `bad_rows`
 (each `str(bad_row)` reads "line N: reason"). Decisions on formats are documented in
-amounts.py (money), dates.py (dates), fields.py (phones, languages, tags, currencies),
-identity.py (generated order ids) and csv_source.py (encodings).
+bot/text/amounts.py (money, read the same way by /crm), dates.py (dates), fields.py (phones,
+languages, tags, currencies), identity.py (generated order ids) and csv_source.py (encodings).
 """
 
 from .errors import ImportFileError

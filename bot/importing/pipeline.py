@@ -7,7 +7,10 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import TypeVar
 
+from bot.text.amounts import amount_locale
+
 from .columns import CUSTOMER_COLUMNS, PURCHASE_COLUMNS, ColumnSpec
+from .dates import DateColumn, check_date_format
 from .errors import FieldError
 from .fields import check_region
 from .identity import FirstSeen, StableOrderIds
@@ -76,28 +79,49 @@ def _read(
     return result
 
 
+def _read_dated(read: Callable[[DateColumn], ImportResult[R]], column: DateColumn) -> ImportResult[R]:
+    """Read the file; read it once more when its date column proved a day/month order only after
+    rows that needed it (01/05/2024 on line 2, 13/05/2024 on line 900), so those rows use it too,
+    or proved both orders after some rows had been read in one."""
+    result = read(column)
+    if column.needs_second_reading():
+        column = column.second_reading()
+        result = read(column)
+    result.warnings.extend(column.warnings())
+    return result
+
+
 def read_customers(
     path: str | os.PathLike[str],
     *,
     encoding: str | None = None,
     mapping: Mapping[str, str] | None = None,
     default_region: str = "US",
+    date_format: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> ImportResult[CustomerRecord]:
-    """Validated customers of a CSV/XLSX file; ImportFileError if the file cannot be used at all."""
+    """Validated customers of a CSV/XLSX file; ImportFileError if the file cannot be used at all.
+
+    Birthdays are read with `date_format` (strptime) when given, else as dates.py explains.
+    """
     region = check_region(default_region)
+    fmt = None if date_format is None else check_date_format(date_format)
     day = today or dt.date.today()
-    return _read(
-        path,
-        CUSTOMER_COLUMNS,
-        lambda values: parse_customer(values, region=region, today=day),
-        lambda record: record.customer_id,
-        "customer_id",
-        encoding=encoding,
-        mapping=mapping,
-        progress=progress,
-    )
+
+    def read(birthdays: DateColumn) -> ImportResult[CustomerRecord]:
+        return _read(
+            path,
+            CUSTOMER_COLUMNS,
+            lambda values: parse_customer(values, region=region, today=day, birthdays=birthdays),
+            lambda record: record.customer_id,
+            "customer_id",
+            encoding=encoding,
+            mapping=mapping,
+            progress=progress,
+        )
+
+    return _read_dated(read, DateColumn("birthday", fmt))
 
 
 def read_purchases(
@@ -105,19 +129,32 @@ def read_purchases(
     *,
     encoding: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    default_region: str = "US",
+    date_format: str | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> ImportResult[PurchaseRecord]:
-    """Validated purchases of a CSV/XLSX file; rows without order_id get stable generated ids."""
+    """Validated purchases of a CSV/XLSX file; rows without order_id get stable generated ids.
+
+    Amounts are read as the business in `default_region` writes them (`bot.text.amounts`);
+    dates with `date_format` (strptime) when given, else as dates.py explains. A file whose
+    day/month order is settled only by a later row is read twice, and `progress` counts twice.
+    """
+    locale = amount_locale(check_region(default_region))
+    fmt = None if date_format is None else check_date_format(date_format)
     day = today or dt.date.today()
-    order_ids = StableOrderIds()
-    return _read(
-        path,
-        PURCHASE_COLUMNS,
-        lambda values: parse_purchase(values, today=day, order_ids=order_ids),
-        lambda record: record.order_id,
-        "order_id",
-        encoding=encoding,
-        mapping=mapping,
-        progress=progress,
-    )
+
+    def read(dates: DateColumn) -> ImportResult[PurchaseRecord]:
+        order_ids = StableOrderIds()
+        return _read(
+            path,
+            PURCHASE_COLUMNS,
+            lambda values: parse_purchase(values, today=day, order_ids=order_ids, locale=locale, dates=dates),
+            lambda record: record.order_id,
+            "order_id",
+            encoding=encoding,
+            mapping=mapping,
+            progress=progress,
+        )
+
+    return _read_dated(read, DateColumn("date", fmt))

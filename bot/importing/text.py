@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import ClassVar
+
 from .errors import FieldError
 
 # Line breaks and tabs inside a cell (Alt+Enter in Excel) become spaces so words stay apart;
@@ -16,6 +19,14 @@ _CLEAN_TABLE: dict[int, str | None] = {
 }
 
 SHOWN_LIMIT = 40
+
+
+class NumberCell(str):
+    """The text of a spreadsheet number cell (`1234.5`, `45296`): a plain number, never grouped or
+    localised. Amounts read it without the locale; in a date column it is an Excel serial day
+    counted from `epoch` (1899-12-30 in the 1900 date system Excel uses by default)."""
+
+    epoch: ClassVar[dt.datetime] = dt.datetime(1899, 12, 30)
 
 
 def clean(value: str) -> str:

@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from babel import Locale
+
 from . import fields
 from .amounts import parse_amount, parse_quantity
-from .dates import check_range, parse_day, parse_moment
+from .dates import DateColumn, check_range
 from .errors import FieldError
 from .identity import StableOrderIds
 from .records import CustomerRecord, PurchaseRecord
-from .text import clean, within_limit
+from .text import NumberCell, clean, within_limit
 
 T = TypeVar("T")
 
@@ -53,6 +55,9 @@ class _Row:
             if required and text == "":
                 self.reasons.append(f"{field} is required")
             return None
+        raw = self._values.get(field, "")
+        if isinstance(raw, NumberCell):
+            text = type(raw)(text)  # the parser may read a number cell differently
         try:
             return parser(text)
         except FieldError as error:
@@ -64,14 +69,16 @@ class _Row:
         return FieldError("; ".join(self.reasons))
 
 
-def parse_customer(values: Mapping[str, str], *, region: str, today: dt.date) -> CustomerRecord:
+def parse_customer(
+    values: Mapping[str, str], *, region: str, today: dt.date, birthdays: DateColumn
+) -> CustomerRecord:
     """A customer; the phone is read in `region` unless it starts with +."""
     row = _Row(values)
     customer_id = row.parse("customer_id", ID_LIMIT, str, required=True)
     name = row.parse("name", NAME_LIMIT, lambda text: " ".join(text.split()))
     phone = row.parse("phone", SHORT_LIMIT, lambda text: fields.parse_phone(text, region))
     email = row.parse("email", EMAIL_LIMIT, fields.parse_email)
-    birthday = row.parse("birthday", SHORT_LIMIT, lambda text: _birthday(text, today))
+    birthday = row.parse("birthday", SHORT_LIMIT, lambda text: _birthday(text, today, birthdays))
     language = row.parse("language", SHORT_LIMIT, fields.parse_language)
     tags = row.parse("tags", TAGS_LIMIT, fields.parse_tags)
     if row.reasons or customer_id is None:
@@ -79,26 +86,34 @@ def parse_customer(values: Mapping[str, str], *, region: str, today: dt.date) ->
     return CustomerRecord(customer_id, name, phone, email, birthday, language, tags or ())
 
 
-def _birthday(text: str, today: dt.date) -> dt.date:
-    day = parse_day("birthday", text, BIRTHDAY_HINT)
+def _birthday(text: str, today: dt.date, birthdays: DateColumn) -> dt.date:
+    day, _ = birthdays.read(text, BIRTHDAY_HINT, with_time=False)
     check_range("birthday", text, day, today)
     return day
 
 
-def _moment(text: str, today: dt.date) -> tuple[dt.date, dt.datetime | None]:
-    day, moment = parse_moment("date", text, DATE_HINT)
+def _moment(text: str, today: dt.date, dates: DateColumn) -> tuple[dt.date, dt.datetime | None]:
+    day, moment = dates.read(text, DATE_HINT, with_time=True)
     check_range("date", text, day, today + dt.timedelta(days=1))  # a day's slack for time zones
     return day, moment
 
 
-def parse_purchase(values: Mapping[str, str], *, today: dt.date, order_ids: StableOrderIds) -> PurchaseRecord:
-    """A purchase; without an order_id it gets a stable one from `order_ids` (see identity.py)."""
+def parse_purchase(
+    values: Mapping[str, str],
+    *,
+    today: dt.date,
+    order_ids: StableOrderIds,
+    locale: Locale,
+    dates: DateColumn,
+) -> PurchaseRecord:
+    """A purchase; amounts are read in `locale`, dates by `dates`; without an order_id it gets a
+    stable one from `order_ids` (see identity.py)."""
     row = _Row(values)
     customer_id = row.parse("customer_id", ID_LIMIT, str, required=True)
-    when = row.parse("date", SHORT_LIMIT, lambda text: _moment(text, today), required=True)
-    amount = row.parse("amount", SHORT_LIMIT, parse_amount, required=True)
+    when = row.parse("date", SHORT_LIMIT, lambda text: _moment(text, today, dates), required=True)
+    amount = row.parse("amount", SHORT_LIMIT, lambda text: parse_amount(text, locale), required=True)
     order_id = row.text("order_id", ID_LIMIT)
-    quantity = row.parse("quantity", SHORT_LIMIT, parse_quantity)
+    quantity = row.parse("quantity", SHORT_LIMIT, lambda text: parse_quantity(text, locale))
     currency = row.parse("currency", SHORT_LIMIT, fields.parse_currency)
     if row.reasons or customer_id is None or when is None or amount is None:
         raise row.failed()

@@ -1,1 +1,4 @@
-"""Pure text helpers: sentiment, typed survey answers, phone numbers (no I/O, no chat or database imports)."""
+"""Pure text helpers: sentiment, typed survey answers, phone numbers, amounts.
+
+No I/O, no chat or database imports.
+"""

@@ -8,12 +8,15 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from babel import Locale
+
+from bot.services.errors import InvalidInput
+from bot.text.amounts import InvalidAmount, is_currency, looks_like_amount, parse_amount
 from handlers.slack.replies import UsageError
 
 QUOTES = {'"': '"', "“": "”", "„": "“", "'": "'", "‘": "’", "「": "」", "『": "』"}
-_AMOUNT = re.compile(r"^[$€£¥]?(\d{1,10})(?:[.,](\d{1,2}))?$")
 _DELTA = re.compile(r"^([+-])(\d{1,9})$")
 _TOKEN = re.compile(r"\S+")
 MAX_TEXT = 4000
@@ -78,15 +81,34 @@ def customer_before(
     return tokens[0].group(), None, text[tokens[0].end() :].strip()
 
 
-def parse_amount(word: str) -> Decimal | None:
-    """`25`, `25.50`, `25,50`, `$25`: a non-negative amount with at most two decimals."""
-    match = _AMOUNT.match(word)
-    if match is None:
-        return None
+@dataclass(frozen=True)
+class PurchaseArgs:
+    customer: str
+    amount: Decimal
+    note: str
+
+
+def parse_purchase(text: str, locale: Locale) -> PurchaseArgs:
+    """`CUSTOMER AMOUNT [NOTE]`; the amount is read as the import reads one (bot.text.amounts).
+
+    The customer runs up to the first word written like an amount, valid or not, so `12,50` in
+    a dot-decimal locale gets its reason instead of being taken for part of a name. A currency
+    typed apart from the number (`NT$ 450`, `12,50 €`) belongs to the amount.
+    """
+    customer, word, note = customer_before(text, looks_like_amount)
+    if word is None or not customer:
+        raise UsageError
+    head, _, last = customer.rpartition(" ")
+    if head and is_currency(last):
+        customer, word = head, f"{last} {word}"
+    first, _, rest = note.partition(" ")
+    if first and is_currency(first):
+        word, note = f"{word} {first}", rest.strip()
     try:
-        return Decimal(f"{match.group(1)}.{match.group(2) or '0'}")
-    except InvalidOperation:
-        return None
+        amount = parse_amount(word, locale)
+    except InvalidAmount as error:
+        raise InvalidInput(str(error)) from None
+    return PurchaseArgs(customer, amount, note)
 
 
 def parse_delta(word: str) -> int | None:

@@ -15,7 +15,8 @@ from bot.services.errors import CustomerNotFound
 from bot.services.links import create_link_code
 from bot.services.purchases import record_purchase, refund_purchase
 from bot.services.staff_actions import LOG_KINDS, log_staff_interaction
-from handlers.slack.args import customer_before, parse_amount, take_customer, whole_customer
+from bot.text.amounts import amount_locale
+from handlers.slack.args import customer_before, parse_purchase, take_customer, whole_customer
 from handlers.slack.blocks import card as card_blocks
 from handlers.slack.blocks.common import display_name, escape, money, sentiment_label
 from handlers.slack.crm_command import Crm, CrmCall
@@ -80,12 +81,9 @@ async def log(call: CrmCall) -> None:
 
 
 async def purchase(call: CrmCall) -> None:
-    query, amount_word, note = customer_before(call.args, lambda w: parse_amount(w) is not None)
-    amount = parse_amount(amount_word or "")
-    if amount is None:
-        raise UsageError
-    customer = await resolve(call, query)
     ctx = call.deps.ctx
+    args = parse_purchase(call.args, amount_locale(ctx.settings.default_phone_region))
+    customer = await resolve(call, args.customer)
     assert customer.id is not None
     recorded = await ctx.call(
         record_purchase,
@@ -93,8 +91,8 @@ async def purchase(call: CrmCall) -> None:
         ctx.rules,
         ctx.settings.tz,
         customer_id=customer.id,
-        amount=amount,
-        note=note[:500],
+        amount=args.amount,
+        note=args.note[:500],
         source="slack",
         actor=call.actor,
     )

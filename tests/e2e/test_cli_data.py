@@ -97,6 +97,32 @@ def test_customers_import_reads_gbk_with_encoding_and_updates_by_id(db: Path, tm
     assert row == ("王大明", "+886912345678", "zh-Hant")  # columns the file lacks are left alone
 
 
+def test_a_us_file_is_imported_with_its_date_format_and_refused_without_it(db: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "us-sales.csv"
+    sheet.write_text(
+        'customer_id,date,amount\nA,01/05/2024,"$1,234.50"\nB,02/03/2024,12.5\nC,12/01/2023,7\n',
+        encoding="utf-8",
+    )
+
+    refused = run(db, "import", "purchases", str(sheet))
+    bad_format = run(db, "import", "purchases", str(sheet), "--date-format", "%m/%d")
+    result = run(db, "import", "purchases", str(sheet), "--date-format", "%m/%d/%Y")
+
+    assert refused.returncode == 2
+    assert (
+        "line 2: date '01/05/2024' could be 1 May or 5 January: pass --date-format %d/%m/%Y or %m/%d/%Y"
+        in refused.stderr
+    )
+    assert bad_format.returncode == 2 and "Traceback" not in bad_format.stderr
+    assert bad_format.stderr.strip().splitlines() == [
+        "error: --date-format '%m/%d' must contain a day, a month and a year, e.g. %d/%m/%Y or %m/%d/%Y"
+    ]
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT purchased_on, amount FROM purchase ORDER BY purchased_on").fetchall()
+    assert rows == [("2023-12-01", 7), ("2024-01-05", 1234.5), ("2024-02-03", 12.5)]
+
+
 def test_export_prints_the_spec_keys_and_forget_needs_confirmation(db: Path) -> None:
     assert run(db, "import", "purchases", str(CDNOW)).returncode == 0
     exported = run(db, "export", "customer", "00004")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.clock import ManualClock
+from bot.importing import read_purchases
 from bot.sandbox.slack import Signing
+from bot.services import imports
 from bot.services.tickets import receive_feedback
-from storage.models import Interaction, Purchase
+from storage.models import Customer, Interaction, Purchase
 from tests.services.helpers import buy, new_customer
 from tests.support.slack_world import SlackWorld, balance, shown, slack_world
 
@@ -61,7 +64,7 @@ async def test_unknown_subcommand_says_so_and_shows_help(world: SlackWorld) -> N
         ("log", "/crm log CUSTOMER"),
         ("log C1", "/crm log CUSTOMER"),
         ("purchase C1", "/crm purchase CUSTOMER AMOUNT"),
-        ("purchase C1 -5", "/crm purchase CUSTOMER AMOUNT"),
+        ("purchase C1 lunch", "/crm purchase CUSTOMER AMOUNT"),
         ("points C1 50 goodwill", "/crm points CUSTOMER"),
         ("points C1 +50", "/crm points CUSTOMER"),
         ("refund", "/crm refund ORDER_ID"),
@@ -179,6 +182,57 @@ async def test_purchase_shows_order_id_and_points_earned(world: SlackWorld) -> N
     )
     assert reply == f"Recorded order `{purchase.order_id}` for Ann Lee: 25.50, +25 points."
     assert balance(world, ann.id) == 25
+
+
+@pytest.mark.parametrize(
+    ("region", "text", "amount"),
+    [("US", "1,234.50", "1234.50"), ("US", "$1,234", "1234.00"), ("CN", "￥１，２８０", "1280.00"),
+     ("TW", "NT$450", "450.00"), ("DE", "1.234,50", "1234.50"), ("DE", "12,50", "12.50")],
+)  # fmt: skip
+async def test_purchase_and_import_read_the_same_amount_from_the_same_text(
+    sqlite_url: str, clock: ManualClock, tmp_path: Path, region: str, text: str, amount: str
+) -> None:
+    async with slack_world(sqlite_url, clock, default_phone_region=region) as world:
+        new_customer(world.ctx, "TYPED")
+        file = tmp_path / "purchases.csv"
+        file.write_text(f'customer_id,date,amount\nFILED,2026-03-01,"{text}"\n', encoding="utf-8")
+        result = read_purchases(file, default_region=world.ctx.settings.default_phone_region)
+        assert result.bad_rows == []
+        ctx = world.ctx
+        records = [record for _, record in result.records]
+        imports.import_purchases(ctx.uow(), ctx.clock, ctx.rules, ctx.settings.tz, records)
+
+        await world.crm(f"purchase TYPED {text}")
+
+        assert world.last_ephemeral()["text"].startswith("Recorded order")
+        with ctx.uow() as uow:
+            joined = select(Customer.external_id, Purchase.amount).join(
+                Customer, col(Customer.id) == col(Purchase.customer_id)
+            )
+            amounts = dict(uow.session.exec(joined).all())
+        assert amounts == {"TYPED": Decimal(amount), "FILED": Decimal(amount)}
+
+
+async def test_an_amount_the_region_cannot_read_is_refused_by_both_with_one_reason(
+    sqlite_url: str, clock: ManualClock, tmp_path: Path
+) -> None:
+    async with slack_world(sqlite_url, clock) as world:
+        new_customer(world.ctx, "C1")
+        file = tmp_path / "purchases.csv"
+        file.write_text(
+            'customer_id,date,amount\nC1,2026-03-01,"12,50"\nC1,2026-03-01,-5\n', encoding="utf-8"
+        )
+        bad_rows = read_purchases(file, default_region="US").bad_rows
+
+        await world.crm("purchase C1 12,50")
+        comma = world.last_ephemeral()["text"]
+        await world.crm("purchase C1 -5")
+        negative = world.last_ephemeral()["text"]
+
+        assert [comma, negative] == [f"That didn't work: {bad.reason}" for bad in bad_rows]
+        assert "12,50" in comma and "refunds go through /crm refund" in negative
+        with world.ctx.uow() as uow:
+            assert uow.session.exec(select(Purchase)).all() == []
 
 
 async def test_refund_reverses_the_purchase_and_its_points(world: SlackWorld) -> None:

@@ -11,6 +11,7 @@ import pytest
 from bot.importing import BadRow, CustomerRecord, PurchaseRecord, read_customers, read_purchases
 
 TODAY = dt.date(2026, 1, 1)
+US_HINT = "use a dot for decimals, e.g. 1,234.50"
 
 
 def csv_file(tmp_path: Path, header: list[str], row: list[str]) -> Path:
@@ -22,9 +23,11 @@ def csv_file(tmp_path: Path, header: list[str], row: list[str]) -> Path:
     return path
 
 
-def purchase(tmp_path: Path, **values: str) -> PurchaseRecord | BadRow:
+def purchase(tmp_path: Path, region: str = "US", **values: str) -> PurchaseRecord | BadRow:
     row = {"customer_id": "00001", "date": "1997-01-01", "amount": "1.00", **values}
-    result = read_purchases(csv_file(tmp_path, list(row), list(row.values())), today=TODAY)
+    result = read_purchases(
+        csv_file(tmp_path, list(row), list(row.values())), default_region=region, today=TODAY
+    )
     return result.records[0][1] if result.records else result.bad_rows[0]
 
 
@@ -75,8 +78,8 @@ def test_accepted_amount_formats_become_decimals_with_two_places(
     ("text", "reason"),
     [
         ("abc", "amount 'abc' is not a number"),
-        ("12,50", "amount '12,50' is not a number (use a dot for decimals, e.g. 12.50)"),
-        ("1,23.00", "amount '1,23.00' is not a number"),
+        ("12,50", f"amount '12,50' is not a number as written in en_US ({US_HINT})"),
+        ("1,23.00", f"amount '1,23.00' is not a number as written in en_US ({US_HINT})"),
         ("1e3", "amount '1e3' is not a number"),
         ("NaN", "amount 'NaN' is not a number"),
         ("Infinity", "amount 'Infinity' is not a number"),
@@ -89,14 +92,32 @@ def test_unusable_amount_is_a_bad_row_with_its_reason(tmp_path: Path, text: str,
     assert purchase(tmp_path, amount=text) == BadRow(2, reason)
 
 
+@pytest.mark.parametrize(
+    ("region", "text", "amount"),
+    [("DE", "1.234,50", "1234.50"), ("DE", "12,50 €", "12.50"), ("FR", "1 234,50", "1234.50"),
+     ("CN", "￥１，２８０", "1280.00"), ("TW", "NT$ 450", "450.00"), ("US", "1 234.50", "1234.50")],
+)  # fmt: skip
+def test_amounts_are_read_as_the_business_region_writes_them(
+    tmp_path: Path, region: str, text: str, amount: str
+) -> None:
+    record = purchase(tmp_path, region, amount=text)
+
+    assert isinstance(record, PurchaseRecord)
+    assert str(record.amount) == amount
+
+
+def test_quantities_follow_the_region_too(tmp_path: Path) -> None:
+    record = purchase(tmp_path, "DE", quantity="1.000")
+
+    assert isinstance(record, PurchaseRecord) and record.quantity == 1000
+
+
 @pytest.mark.parametrize("text", ["-12.50", "(12.50)", "-$12.50", "$-12.50"])
 def test_negative_amount_is_rejected_with_the_refund_hint(tmp_path: Path, text: str) -> None:
     bad = purchase(tmp_path, amount=text)
 
     assert isinstance(bad, BadRow)
-    assert (
-        bad.reason == f"amount '{text}' is negative; refunds go through /crm refund ORDER_ID, not the import"
-    )
+    assert bad.reason == f"amount '{text}' is negative; refunds go through /crm refund ORDER_ID"
 
 
 @pytest.mark.parametrize(
@@ -131,7 +152,10 @@ def test_purchase_dates_in_iso_8601_or_compact_form(
     ("text", "reason"),
     [
         ("1997-13-45", "date '1997-13-45' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
-        ("01/02/1997", "date '01/02/1997' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
+        (
+            "01/02/1997",
+            "date '01/02/1997' could be 1 February or 2 January: pass --date-format %d/%m/%Y or %m/%d/%Y",
+        ),
         ("1997-02-29", "date '1997-02-29' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
         ("1997-01-01T25:00", "date '1997-01-01T25:00' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
         ("yesterday", "date 'yesterday' is not a valid date (use YYYY-MM-DD or YYYYMMDD)"),
@@ -254,6 +278,8 @@ def test_invalid_email_is_a_bad_row(tmp_path: Path, text: str) -> None:
         ("1990-05-17", dt.date(1990, 5, 17)),
         ("19900517", dt.date(1990, 5, 17)),
         ("1990/5/17", dt.date(1990, 5, 17)),
+        ("17/05/1990", dt.date(1990, 5, 17)),
+        ("5/17/1990", dt.date(1990, 5, 17)),
     ],
 )
 def test_birthday_formats(tmp_path: Path, text: str, day: dt.date) -> None:
@@ -267,7 +293,10 @@ def test_birthday_formats(tmp_path: Path, text: str, day: dt.date) -> None:
     ("text", "reason"),
     [
         ("2026-01-02", "birthday '2026-01-02' is in the future"),
-        ("17/05/1990", "birthday '17/05/1990' is not a valid date (use YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD)"),
+        (
+            "05/06/1990",
+            "birthday '05/06/1990' could be 5 June or 6 May: pass --date-format %d/%m/%Y or %m/%d/%Y",
+        ),
         (
             "1990-05-17T10:00",
             "birthday '1990-05-17T10:00' is not a valid date (use YYYY-MM-DD, YYYYMMDD or YYYY/MM/DD)",

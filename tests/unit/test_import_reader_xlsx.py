@@ -58,6 +58,25 @@ def test_xlsx_numbers_text_ids_and_datetime_cells_become_purchases(tmp_path: Pat
     assert [line for line, _ in result.records] == [2, 3, 4, 5, 6]
 
 
+def test_xlsx_number_cells_are_numbers_while_text_cells_follow_the_region(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path,
+        [
+            ["customer_id", "date", "amount", "quantity"],
+            ["A", "1997-01-01", 1.234, 1],  # a number cell: one point two three four
+            ["B", "1997-01-01", "1.234,50", "1.000"],  # text as a German shop types it
+            ["C", "1997-01-01", 1234.5, 2.0],
+        ],
+    )
+
+    result = read_purchases(path, default_region="DE", today=TODAY)
+
+    assert result.bad_rows == []
+    records = [record for _, record in result.records]
+    assert [r.amount for r in records] == [Decimal("1.23"), Decimal("1234.50"), Decimal("1234.50")]
+    assert [r.quantity for r in records] == [1, 1000, 2]
+
+
 def test_xlsx_customers_with_numeric_phone_and_datetime_birthday(tmp_path: Path) -> None:
     path = workbook(
         tmp_path,
