@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from bot.clock import Clock, SystemClock
 from bot.config import BusinessRules, Settings, load_rules
 from bot.events import EventBus
+from bot.metrics import Metrics
+from bot.services.backlog import read_backlog
 from storage.db import create_db_engine
 from storage.uow import UnitOfWork
 
@@ -36,6 +38,11 @@ class AppContext:
     @cached_property
     def engine(self) -> Engine:
         return create_db_engine(self.settings.database_url)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        """This process's counters, and the database's gauges (read at each scrape of /metrics)."""
+        return Metrics(backlog=lambda: read_backlog(self.uow()))
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per command, update or job)."""

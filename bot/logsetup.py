@@ -1,14 +1,22 @@
-"""Logging for the long-running bot: plain lines, and secrets redacted from every record.
+"""Logging for the long-running bot: LOG_LEVEL, LOG_FORMAT (plain lines or JSON lines), and secrets
+redacted from every record.
 
 httpx logs each request URL at INFO, and Telegram puts the bot token in the URL, so the
-redaction runs on the handler, after formatting, whatever logger the line came from.
+redaction is a filter on the handler: it runs on every record, whatever logger it came from, after
+the message is put together and before either format writes it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 from bot.config import Settings
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+NOISY = ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler")
+"""Loggers that say something at INFO on every request or tick: WARNING and up only."""
 
 
 class RedactSecrets(logging.Filter):
@@ -52,12 +60,43 @@ def secret_values(settings: Settings) -> list[str]:
     return [value.get_secret_value() for value in values if value is not None]
 
 
-def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and exc_info and
+    stack_info when the record has them.
+
+    The traceback is the record's `exc_text` as RedactSecrets left it (formatted once, redacted).
+    python-json-logger was the alternative: it formats `exc_info` afresh, which brings a redacted
+    secret back, and writes every `extra` field unredacted; this is the few lines we need instead.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc_info"] = record.exc_text
+        if record.stack_info:
+            entry["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(entry)  # ASCII-only: any text, even a lone surrogate, stays one valid line
+
+
+def formatter(settings: Settings) -> logging.Formatter:
+    return JsonLines() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def configure_logging(settings: Settings, level: int | None = None) -> None:
+    """The root logger writes to stderr in LOG_FORMAT at LOG_LEVEL (or `level`), secrets redacted."""
+    chosen = logging.getLevelNamesMapping()[settings.log_level] if level is None else level
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter(settings))
     handler.addFilter(RedactSecrets(secret_values(settings)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "alembic", "apscheduler.executors", "apscheduler.scheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    root.setLevel(chosen)
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(max(chosen, logging.WARNING))

@@ -1,4 +1,5 @@
-"""The one HTTP server: /healthz, and the routes the parts add (/slack/events, the Telegram webhook, …)."""
+"""The one HTTP server: /healthz, /metrics, and the routes the parts add (/slack/events, the Telegram
+webhook, …)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import uvicorn
+from prometheus_client.exposition import choose_encoder
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.context import AppContext
@@ -21,7 +23,9 @@ log = logging.getLogger(__name__)
 
 
 def build_web_app(ctx: AppContext, routes: Sequence[BaseRoute], status: dict[str, str]) -> Starlette:
-    """A Starlette app with `/healthz` plus the given routes; `status` is each part's live state."""
+    """A Starlette app with `/healthz` and `/metrics` plus the given routes; `status` is each part's
+    live state."""
+    registry = ctx.metrics.registry
 
     async def healthz(_: Request) -> JSONResponse:
         try:
@@ -34,7 +38,14 @@ def build_web_app(ctx: AppContext, routes: Sequence[BaseRoute], status: dict[str
         body: dict[str, Any] = {"status": "ok" if healthy else "degraded", "database": database, **status}
         return JSONResponse(body, status_code=200 if healthy else 503)
 
-    return Starlette(routes=[Route("/healthz", healthz), *routes])
+    async def metrics(request: Request) -> Response:
+        # Not prometheus_client's make_asgi_app(): it renders on the event loop, and rendering
+        # reads the database (the backlog gauges); here that happens in a worker thread.
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        body = await asyncio.to_thread(encode, registry)
+        return Response(body, headers={"Content-Type": content_type})
+
+    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), *routes])
 
 
 def _ping(ctx: AppContext) -> None:

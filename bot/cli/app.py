@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated
 
 import typer
@@ -24,6 +25,28 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        try:
+            number = version("retention-bot")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown"
+        typer.echo(f"retention-bot {number}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """retention-bot: customer retention for small businesses (Telegram for customers, Slack for staff)."""
+
+
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(forget_app, name="forget")

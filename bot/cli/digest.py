@@ -71,7 +71,8 @@ def _post(ctx: AppContext, day: date, *, force: bool) -> None:
     settings = ctx.settings
     if settings.slack_bot_token is None or not settings.slack_team_channel:
         fail("posting needs SLACK_BOT_TOKEN and SLACK_TEAM_CHANNEL (or use --print)", EXIT_BAD_INPUT)
-    from handlers.slack.digest_post import DigestPublisher, slack_client
+    from handlers.slack.digest_post import DigestPublisher
+    from handlers.slack.web_client import slack_client
 
     publisher = DigestPublisher(ctx, slack_client(settings), settings.slack_team_channel)
     published = asyncio.run(publisher.request(day, force=force))

@@ -9,11 +9,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from bot.cli.common import app_context, console, fail
+from bot.cli.common import app_context, console, err_console, fail
+from bot.context import AppContext
 from bot.i18n import translator
-from bot.services.scoring import ScoringRun, score_all
+from bot.services.scoring import ScoringRun, ScoringStage, score_all
 from bot.services.scoring_detail import DETAIL_COLUMNS, detail_rows
 from storage.schema import require_current
 
@@ -26,6 +35,11 @@ AsOfOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the machine-readable summary (SPEC §1).")]
+STAGES: dict[ScoringStage, str] = {
+    "read": "reading purchases",
+    "fit": "fitting BG/NBD and Gamma-Gamma",
+    "write": "writing the day's snapshots",
+}
 DetailOpt = Annotated[
     Path | None,
     typer.Option("--detail", metavar="FILE.csv", help="Also write one row per customer to FILE.csv."),
@@ -48,7 +62,7 @@ def score_command(as_of: AsOfOpt = None, as_json: JsonOpt = False, detail: Detai
         fail(f"--detail: cannot write {detail} (no such directory or it is a directory)")
     with app_context() as ctx:
         require_current(ctx.engine)
-        run = score_all(ctx.uow(), ctx.clock, ctx.rules, ctx.settings.tz, as_of=day)
+        run = _score(ctx, day)
         if detail is not None:
             with detail.open("w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
@@ -58,6 +72,28 @@ def score_command(as_of: AsOfOpt = None, as_json: JsonOpt = False, detail: Detai
             typer.echo(json.dumps(run.summary(), ensure_ascii=False))
         else:
             _print_summary(run, detail)
+
+
+def _score(ctx: AppContext, day: date | None) -> ScoringRun:
+    """score_all with its stages shown on stderr, in a terminal only (stdout stays the summary or JSON)."""
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    shown = err_console.is_interactive
+    with Progress(*columns, console=err_console, transient=True, disable=not shown) as progress:
+        task = progress.add_task("scoring", total=len(STAGES))
+        steps = list(STAGES)
+
+        def stage(name: ScoringStage) -> None:
+            progress.update(task, description=STAGES[name], completed=steps.index(name), refresh=True)
+
+        run = score_all(ctx.uow(), ctx.clock, ctx.rules, ctx.settings.tz, as_of=day, progress=stage)
+        progress.update(task, completed=len(STAGES))
+    return run
 
 
 def _print_summary(run: ScoringRun, detail: Path | None) -> None:

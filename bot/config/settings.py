@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 
 
 class Settings(BaseSettings):
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     default_language: str = "en"
     default_phone_region: str = "US"
     retention_config: Path | None = None
+
+    log_level: str = "INFO"
+    log_format: str = "text"
 
     @field_validator("timezone")
     @classmethod
@@ -90,6 +95,22 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         # slack-sdk joins method names with urljoin: without the slash the last path segment is lost.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL {value!r} must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        form = value.strip().lower()
+        if form not in LOG_FORMATS:
+            raise ValueError(f"LOG_FORMAT {value!r} must be 'text' or 'json' (one JSON object per line)")
+        return form
 
     @property
     def tz(self) -> ZoneInfo:

@@ -90,10 +90,13 @@ async def run_due_jobs(ctx: AppContext, jobs: list[ScheduledJob]) -> list[tuple[
                     "job %s for %s failed (%s), again at %s: %s", job.name, period, tries, when, reason
                 )
             ran.append((job.name, period, f"failed: {reason}"))
-            continue
-        await asyncio.to_thread(finish, ctx.uow(), job.name, period, ctx.clock.now(), ok=True, detail=outcome)
-        log.info("job %s for %s: %s", job.name, period, outcome)
-        ran.append((job.name, period, outcome))
+        else:
+            finished = await asyncio.to_thread(
+                finish, ctx.uow(), job.name, period, ctx.clock.now(), ok=True, detail=outcome
+            )
+            log.info("job %s for %s: %s", job.name, period, outcome)
+            ran.append((job.name, period, outcome))
+        ctx.metrics.job_finished(job.name, finished.status)
     return ran
 
 

@@ -9,9 +9,10 @@ list; a customer whose snooze ended since that day enters again if still at risk
 from __future__ import annotations
 
 import time as timer
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -123,6 +124,10 @@ def thresholds_from_rules(risk: RiskRules) -> tuple[AtRiskThresholds, LifecycleT
     return at_risk, lifecycle
 
 
+ScoringStage = Literal["read", "fit", "write"]
+"""The steps of a run, in order, as `score_all` reports them to a progress display."""
+
+
 def score_all(
     uow: UnitOfWork,
     clock: Clock,
@@ -131,9 +136,13 @@ def score_all(
     *,
     as_of: date | None = None,
     params: ScoringParams | None = None,
+    progress: Callable[[ScoringStage], None] | None = None,
 ) -> ScoringRun:
-    """Score every customer on purchases up to `as_of` (default: today in `tz`); store the day's snapshots."""
+    """Score every customer on purchases up to `as_of` (default: today in `tz`); store the day's snapshots.
+
+    `progress` is told each stage as it begins (the CLI shows it; a large shop takes a while)."""
     params = params or ScoringParams()
+    report: Callable[[ScoringStage], None] = progress or (lambda _: None)
     now = clock.now()
     today = now.astimezone(tz).date()
     as_of = as_of or today
@@ -147,6 +156,7 @@ def score_all(
     at_risk_th, lifecycle_th = thresholds_from_rules(rules.risk)
 
     started = timer.perf_counter()
+    report("read")
     with uow.reading():  # on SQLite no write lock while every purchase is read (seconds at 10 M)
         transactions = load_purchases(uow, as_of)
         previous = load_previous_snapshot(uow, as_of)
@@ -161,6 +171,7 @@ def score_all(
         inactive = inactive_customers(uow)
     read = timer.perf_counter()
 
+    report("fit")
     try:
         result = score_customers(
             transactions,
@@ -178,6 +189,7 @@ def score_all(
         raise ScoringFailed(f"cannot score as of {as_of.isoformat()}: {exc}") from exc
 
     scored = timer.perf_counter()
+    report("write")
     reasons = stored_reasons(result)
     written = replace_snapshots(uow, as_of, snapshot_rows(result, as_of, reasons))
     thinned = thin_snapshots(uow, rules.snapshots)

@@ -9,11 +9,11 @@ tracked tasks, so `stop()` waits for it rather than dropping what was acknowledg
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -35,6 +35,7 @@ from handlers.slack import (
     threads,
 )
 from handlers.slack.deps import SlackDeps
+from handlers.slack.web_client import slack_client
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,8 @@ STOP_TIMEOUT = 10.0
 def build_app(deps: SlackDeps) -> AsyncApp:
     """The Bolt app with every feature registered (explicitly, one module per feature)."""
     settings = deps.settings
-    assert settings.slack_bot_token is not None
-    client = AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url
-    )
+    counts = deps.ctx.metrics.platform("slack")
+    client = slack_client(settings, counts)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = AsyncApp(
         client=client,
@@ -56,6 +55,13 @@ def build_app(deps: SlackDeps) -> AsyncApp:
         process_before_response=True,
         request_verification_enabled=secret is not None,
     )
+
+    async def count_update(next_: Callable[[], Awaitable[None]]) -> None:
+        """One count per request Bolt dispatches (HTTP or Socket Mode) that passed its checks."""
+        counts.update_handled()
+        await next_()
+
+    app.middleware(count_update)
     crm = crm_command.register(app, deps)
     cmd_customers.register(app, deps, crm)
     cmd_points.register(app, deps, crm)

@@ -16,7 +16,6 @@ from typing import Literal
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
 from bot.context import AppContext
 from bot.i18n import translator
 from bot.jobs.claims import STALE_AFTER, claim, finish
@@ -28,6 +27,7 @@ from bot.services.digest_record import JOB_NAME, DigestRecord, day_run, save_rec
 from handlers.slack.blocks import digest as blocks
 from handlers.slack.deps import TEAM_LANGUAGE
 from handlers.slack.notify import api_error, slack_fix
+from handlers.slack.web_client import slack_client
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +40,6 @@ class Published:
     day: date
     ts: str | None
     detail: str = ""
-
-
-def slack_client(settings: Settings) -> AsyncWebClient:
-    """A client of its own (the scheduler and the CLI run without the Bolt app)."""
-    assert settings.slack_bot_token is not None
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_base_url
-    )
 
 
 class DigestPublisher:
@@ -149,7 +141,8 @@ async def digest_job(ctx: AppContext, period: str) -> str:
     """The scheduled job (already claimed for `period` by the scheduler)."""
     channel = ctx.settings.slack_team_channel
     assert channel is not None
-    publisher = DigestPublisher(ctx, slack_client(ctx.settings), channel)
+    # A client of its own: the scheduler runs without the Bolt app (--no-slack).
+    publisher = DigestPublisher(ctx, slack_client(ctx.settings, ctx.metrics.platform("slack")), channel)
     try:
         published = await publisher.publish(date.fromisoformat(period))
     except SlackApiError as exc:

@@ -85,15 +85,18 @@ def build_application(
 ) -> tuple[TelegramApp, TelegramDeps]:
     """The Application with all handlers registered (not yet initialized) and what they share."""
     settings = ctx.settings
+    counts = ctx.metrics.platform("telegram")
     builder = (
         ApplicationBuilder()
         .token(_token(settings))
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .rate_limiter(rate_limiter(options))
-        .request(AiohttpRequest(SEND_CONNECTIONS))
-        .get_updates_request(AiohttpRequest(1))
-        .concurrent_updates(PerChatUpdateProcessor(options.concurrency, observe=options.observe))
+        .request(AiohttpRequest(SEND_CONNECTIONS, counts))
+        .get_updates_request(AiohttpRequest(1, counts))
+        .concurrent_updates(
+            PerChatUpdateProcessor(options.concurrency, observe=options.observe, counts=counts)
+        )
         .context_types(ContextTypes(context=ChatContext))
     )
     if not polling:

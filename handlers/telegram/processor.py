@@ -16,6 +16,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.metrics import PlatformMetrics
+
 Observer = Callable[[float], None]
 
 
@@ -26,11 +28,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     which asyncio grants first come, first served; the concurrency limit is taken after it.
     """
 
-    def __init__(self, concurrency: int = 32, *, observe: Observer | None = None) -> None:
+    def __init__(
+        self, concurrency: int = 32, *, observe: Observer | None = None, counts: PlatformMetrics | None = None
+    ) -> None:
         super().__init__(max_concurrent_updates=1_000_000)
         self._limit = asyncio.Semaphore(concurrency)
         self._chats: dict[int, tuple[asyncio.Lock, int]] = {}
         self._observe = observe
+        self._counts = counts
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
@@ -43,6 +48,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 if self._observe is not None:
                     self._observe(time.perf_counter() - started)
         finally:
+            if self._counts is not None:  # every update once (webhook or polling), replays included
+                self._counts.update_handled()
             lock, users = self._chats[key]
             if users <= 1:
                 del self._chats[key]

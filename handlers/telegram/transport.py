@@ -6,6 +6,9 @@ half of the bot's time). aiohttp — already installed for Slack — parses HTTP
 same request in a fraction of that. PTB supports this through its `BaseRequest` interface; this is
 an implementation of it (timeouts mapped as below, errors mapped to PTB's `TimedOut` and
 `NetworkError` exactly as its httpx implementation does).
+
+Every Bot API call passes through here, so this is where /metrics counts Telegram's side: messages
+it accepted (the send* methods) and every refusal or failure, by kind (see `error_kind`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import yarl
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.metrics import NETWORK, RATE_LIMITED, PlatformMetrics
+
 DEFAULT_TIMEOUT: Final = 5.0
 """Seconds, as python-telegram-bot's own default for connect, read and pool."""
 MEDIA_TIMEOUT: Final = 20.0
@@ -28,6 +33,15 @@ _LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 """Never proxied: the sandbox and a Bot API server on this machine are reached directly."""
 Proxy: TypeAlias = tuple[yarl.URL | None, dict[str, str] | None]
 """The proxy's address, and the header with its credentials if it has some."""
+_KINDS: Final = {
+    400: "bad_request",
+    401: "unauthorized",
+    404: "not_found",
+    409: "conflict",
+    429: RATE_LIMITED,
+}
+_NOT_MESSAGES: Final = frozenset({"sendChatAction"})
+"""send* methods that put no message in the chat."""
 
 
 class AiohttpRequest(BaseRequest):
@@ -38,10 +52,11 @@ class AiohttpRequest(BaseRequest):
     timeout; an upload is bounded by `read_timeout` (at least MEDIA_TIMEOUT) instead.
     """
 
-    __slots__ = ("_pool_size", "_proxies", "_session", "_timeouts")
+    __slots__ = ("_counts", "_pool_size", "_proxies", "_session", "_timeouts")
 
-    def __init__(self, pool_size: int = 1) -> None:
+    def __init__(self, pool_size: int = 1, counts: PlatformMetrics | None = None) -> None:
         self._pool_size = pool_size
+        self._counts = counts
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout] = {}
         self._proxies: dict[str, Proxy] = {}
@@ -96,13 +111,28 @@ class AiohttpRequest(BaseRequest):
                 proxy_headers=credentials if tunnel else None,
                 headers=None if tunnel else credentials,
             ) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as err:  # aiohttp's own timeout errors are TimeoutErrors too
+            self._count_network()
             raise TimedOut(f"Timed out: {err.__class__.__name__}") from err
         except aiohttp.ClientError as err:
+            self._count_network()
             # Some aiohttp errors quote the URL, and the URL holds the bot token.
             reason = str(err).replace(url, _without_token(url))
             raise NetworkError(f"aiohttp.{err.__class__.__name__}: {reason}") from err
+        counts = self._counts
+        if counts is not None:
+            if status == 200:
+                method = url.rpartition("/")[2]
+                if method.startswith("send") and method not in _NOT_MESSAGES:
+                    counts.message_sent()
+            else:
+                counts.error(error_kind(status, body))
+        return status, body
+
+    def _count_network(self) -> None:
+        if self._counts is not None:
+            self._counts.error(NETWORK)
 
     def _proxy(self, url: str) -> Proxy:
         """The proxy the environment names for this URL's host (HTTPS_PROXY, NO_PROXY…, as httpx
@@ -126,6 +156,14 @@ class AiohttpRequest(BaseRequest):
             timeout = aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
             self._timeouts[key] = timeout
         return timeout
+
+
+def error_kind(status: int, body: bytes) -> str:
+    """What a refusal was: rate_limited (429), blocked (403 from a user who blocked the bot),
+    forbidden (other 403s), bad_request, unauthorized, not_found, conflict, server_error."""
+    if status == 403:
+        return "blocked" if b"blocked by the user" in body else "forbidden"
+    return _KINDS.get(status) or ("server_error" if status >= 500 else f"http_{status}")
 
 
 def _environment_proxy(origin: str) -> Proxy:

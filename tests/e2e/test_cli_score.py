@@ -28,8 +28,8 @@ BIN = Path(sys.executable).parent / "retention-bot"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74, "v": 15.44}
 
 
-def run(url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
+def run(url: str, cwd: Path, *args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200", **environment}
     return subprocess.run(
         [str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300, check=False
     )
@@ -134,6 +134,19 @@ def test_scoring_the_same_day_again_replaces_its_snapshots(cdnow_sqlite: str, tm
     with sqlite3.connect(tmp_path / "retention.db") as conn:
         counts = conn.execute("SELECT count(*), count(DISTINCT customer_id) FROM risk_snapshot").fetchone()
     assert counts == (2357, 2357)
+
+
+def test_score_shows_its_stages_on_a_terminal_and_keeps_them_out_of_the_json(
+    cdnow_sqlite: str, tmp_path: Path
+) -> None:
+    terminal = {"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}  # rich: stderr is a terminal
+    shown = run(cdnow_sqlite, tmp_path, "score", "--as-of", "1997-09-30", "--json", **terminal)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["customers"] == 2357
+    for stage in ("reading purchases", "fitting BG/NBD and Gamma-Gamma", "writing the day's snapshots"):
+        assert stage in shown.stderr
+    piped = run(cdnow_sqlite, tmp_path, "score", "--as-of", "1997-09-30", "--json")
+    assert piped.stderr == ""  # not a terminal: nothing to animate, nothing written
 
 
 def test_a_bad_date_or_unfit_data_exits_2_with_one_line(cdnow_sqlite: str, tmp_path: Path) -> None:

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from prometheus_client import generate_latest
 from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.metrics import Metrics
 from handlers.telegram.transport import AiohttpRequest
 
 TOKEN = "123456:AAH-transport-test-token"
@@ -29,6 +31,8 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
         self.delay = 0.0
+        self.refusals: list[tuple[int, str]] = []
+        """(HTTP status, description) for the next requests, in order."""
 
     async def dispatch(self, request: web.BaseRequest) -> web.Response:
         return await (self.refuse_tunnel(request) if request.method == "CONNECT" else self.handle(request))
@@ -55,6 +59,12 @@ class Recorder:
         else:
             entry["fields"] = dict(await request.post())
         self.seen.append(entry)
+        if self.refusals:
+            status, description = self.refusals.pop(0)
+            body = {"ok": False, "error_code": status, "description": description}
+            if status == 429:
+                body["parameters"] = {"retry_after": 1}
+            return web.json_response(body, status=status)
         if request.path.endswith("/getMe"):
             return web.json_response({"ok": True, "result": ME})
         chat = {"id": 42, "type": "private", "first_name": "Ann"}
@@ -173,3 +183,36 @@ async def test_this_machine_is_reached_directly_whatever_proxy_is_set(
     async with bot:
         assert (await bot.get_me()).username == "shop_bot"
     assert recorder.seen[-1]["host"].startswith("127.0.0.1:")
+
+
+async def test_messages_sent_and_each_refusal_are_counted_by_kind(server: tuple[str, Recorder]) -> None:
+    base, recorder = server
+    metrics = Metrics()
+    counts = metrics.platform("telegram")
+    bot = Bot(TOKEN, base_url=f"{base}/bot", request=AiohttpRequest(2, counts))
+    async with bot:  # getMe: not a message
+        recorder.refusals = [
+            (429, "Too Many Requests: retry after 1"),
+            (403, "Forbidden: bot was blocked by the user"),
+            (403, "Forbidden: user is deactivated"),
+            (400, "Bad Request: chat not found"),
+        ]
+        for refused in (RetryAfter, Forbidden, Forbidden, BadRequest):
+            with pytest.raises(refused):
+                await bot.send_message(42, "hello")
+        await bot.send_message(42, "hello")
+        await bot.send_chat_action(42, "typing")  # not a message either
+        await bot.send_document(42, b"{}", filename="mydata.json")
+    missing = AiohttpRequest(1, counts)
+    await missing.initialize()
+    with pytest.raises(NetworkError):
+        await missing.do_request(f"http://127.0.0.1:99999/bot{TOKEN}/sendMessage", "POST")
+    await missing.shutdown()
+
+    def value(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"platform": "telegram", **labels})
+
+    assert value("retention_messages_sent_total") == 2
+    for kind in ("rate_limited", "blocked", "forbidden", "bad_request", "network"):
+        assert value("retention_platform_errors_total", kind=kind) == 1, kind
+    assert TOKEN not in generate_latest(metrics.registry).decode()

@@ -120,6 +120,13 @@ def test_a_failing_job_is_tried_six_times_on_growing_delays_then_given_up_and_re
         6,
         "Slack refused the digest: not_in_channel",
     )
+    runs = {
+        outcome: ctx.metrics.registry.get_sample_value(
+            "retention_job_runs_total", {"job": "digest", "outcome": outcome}
+        )
+        for outcome in ("done", "failed", "gave_up")
+    }
+    assert runs == {"done": None, "failed": 5, "gave_up": 1}  # what /metrics shows
 
 
 def test_two_processes_on_one_postgres_run_the_job_once(postgres_url: str, clock: ManualClock) -> None:
