@@ -16,15 +16,16 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Select, text
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.clock import ManualClock
 from bot.context import AppContext
-from bot.services.errors import AlreadyDone, DomainError
+from bot.services.errors import AlreadyDone, DomainError, InvalidInput
+from bot.services.links import create_link_code, redeem_link_code
 from bot.services.loyalty import current_balance
 from bot.services.merge import merge_customers
 from bot.services.purchases import Refund, refund_purchase
-from storage.models import AuditLog, Customer, PointsEntry
+from storage.models import AuditLog, ChatIdentity, Customer, LinkCode, PointsEntry
 from tests.conftest import make_context
 from tests.services.helpers import buy, new_customer
 
@@ -147,3 +148,47 @@ def test_a_refund_that_waited_for_a_merge_takes_the_points_from_the_customer_who
         [reversal] = uow.session.exec(select(PointsEntry).where(PointsEntry.kind == "refund")).all()
     assert reversal.customer_id == keep.id
     assert current_balance(ctx.uow(), ctx.clock, keep.id).pending == 0
+
+
+def test_two_chats_redeeming_one_link_code_at_the_same_moment_bind_only_one(race_ctx: AppContext) -> None:
+    ctx = race_ctx
+    ann = new_customer(ctx, "SHOP-1")
+    assert ann.id is not None
+    code = create_link_code(ctx.uow(), ctx.clock, customer_id=ann.id, actor="slack:U1").code
+
+    def redeem(chat: str) -> Callable[[], Customer]:
+        return lambda: redeem_link_code(
+            ctx.uow(), ctx.clock, code=code, platform="telegram", user_id=chat, chat_id=chat
+        )
+
+    held = row_locked(ctx, select(LinkCode).where(LinkCode.code == code).with_for_update())
+    outcomes = race_past_a_held_lock(ctx, held, [redeem("501"), redeem("502")])
+
+    assert sum(isinstance(o, Customer) for o in outcomes) == 1, outcomes
+    refusals = [o for o in outcomes if isinstance(o, InvalidInput)]
+    assert len(refusals) == 1 and "already used" in str(refusals[0]), outcomes
+    uow = ctx.uow()
+    with uow:
+        chats = uow.session.exec(select(ChatIdentity).where(col(ChatIdentity.customer_id) == ann.id)).all()
+    assert len(chats) == 1
+
+
+def test_one_chat_tapping_its_link_twice_at_the_same_moment_is_bound_once(race_ctx: AppContext) -> None:
+    ctx = race_ctx
+    ann = new_customer(ctx, "SHOP-2")
+    assert ann.id is not None
+    code = create_link_code(ctx.uow(), ctx.clock, customer_id=ann.id, actor="slack:U1").code
+
+    def redeem() -> Customer:
+        return redeem_link_code(
+            ctx.uow(), ctx.clock, code=code, platform="telegram", user_id="77", chat_id="77"
+        )
+
+    held = row_locked(ctx, select(LinkCode).where(LinkCode.code == code).with_for_update())
+    outcomes = race_past_a_held_lock(ctx, held, [redeem, redeem])
+
+    assert [o.id if isinstance(o, Customer) else o for o in outcomes] == [ann.id, ann.id]
+    uow = ctx.uow()
+    with uow:
+        chats = uow.session.exec(select(ChatIdentity).where(col(ChatIdentity.customer_id) == ann.id)).all()
+    assert [c.user_id for c in chats] == ["77"]
