@@ -81,9 +81,12 @@ async def running_bot(
     *args: str,
     parts: tuple[str, ...] = ("scheduler",),
     start_timeout: float = 60,
+    port: int | None = None,
 ) -> AsyncIterator[BotProcess]:
-    """`retention-bot run ARGS` in `directory` until every one of `parts` runs; SIGTERM afterwards."""
-    port = free_port()
+    """`retention-bot run ARGS` in `directory` until every one of `parts` runs; SIGTERM afterwards.
+
+    `port`: the HTTP port, when a setting must name it before the start (a webhook URL)."""
+    port = port or free_port()
     log = directory / f"bot-{port}.log"
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(
