@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import time
 from collections import Counter
 
 import pytest
 
 from bot.text.triage import KINDS, NEEDS_HUMAN, triage
-from tests.support.triage_set import LANGUAGES, PARTS, Score, load, scores_by_language
+from tests.support.triage_set import DATA, LANGUAGES, PARTS, Score, load, scores_by_language
 
+PROBES = DATA.with_name("triage_probes.csv")
 RECALL_GOAL = 0.97
 PRECISION_GOAL = 0.85
 
@@ -62,6 +64,16 @@ def test_needs_a_human_meets_the_goals_on_the_held_out_part() -> None:
         missed = [f"{m.id} {m.text}" for m in s.false_negatives]
         assert s.recall >= RECALL_GOAL, f"{lang}: recall {s.recall:.3f}; missed {missed}\n{text}"
         assert s.precision >= PRECISION_GOAL, f"{lang}: precision {s.precision:.3f}\n{text}"
+
+
+def test_messages_written_while_tuning_stay_right() -> None:
+    """tests/data/triage_probes.csv: fresh messages written in four batches while tuning (see
+    docs/decisions.md for how each batch did at first contact); now a guard against regressions."""
+    with PROBES.open(encoding="utf-8", newline="") as f:
+        probes = list(csv.DictReader(f))
+    assert len(probes) >= 150
+    wrong = [p["text"] for p in probes if triage(p["text"]).needs_human != (p["needs_human"] == "yes")]
+    assert not wrong
 
 
 @pytest.mark.parametrize(
