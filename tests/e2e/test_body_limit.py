@@ -31,7 +31,7 @@ from tests.conftest import make_context
 from tests.e2e.telegram_harness import customer_of, inbound_texts, new_chat
 from tests.e2e.test_metrics import scrape, updates
 from tests.e2e.test_telegram_webhook import typed
-from tests.support.bot_process import BotProcess, free_port, running_bot
+from tests.support.bot_process import BotProcess, free_port, running_bot, telegram_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -70,8 +70,7 @@ async def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path)
         channel = slack.driver.add_channel("retention-team", members=[boss])
         settings: Mapping[str, str] = {
             "DATABASE_URL": f"sqlite:///{database}",
-            "TELEGRAM_BOT_TOKEN": telegram.sandbox.token,
-            "TELEGRAM_API_BASE_URL": telegram.bot_api_base_url,
+            **telegram_settings(telegram),
             "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
             "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "SLACK_BOT_TOKEN": slack.state.ws.bot_token,

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from bot.sandbox.slack import SlackSandbox
+from bot.sandbox.telegram import SandboxServer
 from tests.support.demo import PLATFORM_VARIABLES
 
 BINARY = Path(sys.executable).parent / "retention-bot"
@@ -50,6 +52,21 @@ class BotProcess:
             response = await http.get(f"{self.url}/healthz")
         payload: dict[str, Any] = response.json()
         return payload
+
+
+def telegram_settings(server: SandboxServer) -> dict[str, str]:
+    """The settings that point a bot at the sandbox Telegram `server`."""
+    return {"TELEGRAM_BOT_TOKEN": server.sandbox.token, "TELEGRAM_API_BASE_URL": server.bot_api_base_url}
+
+
+def slack_settings(sandbox: SlackSandbox, channel: str, signing_secret: str) -> dict[str, str]:
+    """The settings that point a bot at the sandbox Slack workspace, HTTP mode, `channel` the team's."""
+    return {
+        "SLACK_BOT_TOKEN": sandbox.state.ws.bot_token,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_API_BASE_URL": sandbox.api_url,
+        "SLACK_TEAM_CHANNEL": channel,
+    }
 
 
 def clean_env(settings: Mapping[str, str]) -> dict[str, str]:
