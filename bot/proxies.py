@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 import aiohttp_socks
+import yarl
 
 SCHEMES: Final = ("http", "https", "socks5", "socks5h")
 DEFAULT_PORTS: Final = {"http": 80, "https": 443, "socks5": 1080, "socks5h": 1080}
@@ -101,13 +102,16 @@ class Proxy:
         return {"Proxy-Authorization": "Basic " + base64.b64encode(pair).decode()}
 
     def secrets(self) -> list[str]:
-        """Every form the credentials may take in a message, for redaction."""
+        """Every form the credentials may take in a message, for redaction: as given, and encoded
+        as we write them and as aiohttp (yarl) does."""
         if self.username is None:
             return []
-        found = [self.url, f"{self.username}:{self.password or ''}"]
-        found += [value for value in (self.password,) if value]
-        userinfo = self.url.split("://", 1)[1].rpartition("@")[0]
-        return [*found, userinfo, unquote(userinfo)]
+        written = yarl.URL(self.url)
+        found = [self.url, str(written), f"{self.username}:{self.password or ''}"]
+        for password in (self.password, quote(self.password or "", safe=""), written.raw_password):
+            if password:
+                found += [password, f"{self.username}:{password}"]
+        return found
 
 
 class NoProxy:

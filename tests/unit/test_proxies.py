@@ -159,3 +159,14 @@ def test_a_proxy_password_is_a_secret_in_repr_and_logs() -> None:
     text = out.getvalue()
     assert PASSWORD not in text
     assert "no credentials: http://proxy.example:3128" in text  # an address alone is worth seeing
+
+
+def test_a_password_with_special_characters_is_redacted_however_it_is_encoded() -> None:
+    configured = settings(https_proxy="http://shop:p%40ss!w%3Ard-2024@proxy.example:3128")
+    redact = RedactSecrets(secret_values(configured))._redact
+    for shown in (
+        "p@ss!w:rd-2024",  # as the proxy gets it
+        "p%40ss%21w%3Ard-2024",  # urllib's quote
+        "url='http://shop:p%40ss!w%3Ard-2024@proxy.example:3128'",  # aiohttp's ClientHttpProxyError
+    ):
+        assert "ss!w" not in redact(shown) and "ss%21w" not in redact(shown), shown
