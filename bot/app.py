@@ -60,12 +60,7 @@ class Runtime:
                     serving.result()  # raises the bind error, if any
                     raise RuntimeError("the HTTP server stopped during start-up")
                 await asyncio.sleep(0.02)
-            for component in self.components:
-                self.status[component.name] = "starting"
-                await component.start()
-                started.append(component)
-                self.status[component.name] = "running"
-            if ready is not None:
+            if await self._start_unless_stopped(started, stop) and ready is not None:
                 ready.set()
             await stop.wait()
         finally:
@@ -79,6 +74,30 @@ class Runtime:
             server.should_exit = True
             with contextlib.suppress(asyncio.CancelledError):
                 await serving
+
+    async def _start_unless_stopped(self, started: list[Component], stop: asyncio.Event) -> bool:
+        """Start the parts in order; True if all started. A stop (SIGTERM) during a start that hangs
+        (Socket Mode retrying an unreachable Slack) cancels it: `systemctl stop` never needs the kill."""
+
+        async def start_all() -> None:
+            for component in self.components:
+                self.status[component.name] = "starting"
+                await component.start()
+                started.append(component)
+                self.status[component.name] = "running"
+
+        starting = asyncio.create_task(start_all(), name="start")
+        stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            stopping.cancel()
+            starting.result()  # a part that failed to start stops the run with its error
+            return True
+        log.info("stopping during start-up")
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        return False
 
     @property
     def port(self) -> int:

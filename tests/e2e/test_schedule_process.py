@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,15 @@ from bot.services.customers import create_customer, link_chat
 from bot.services.purchases import record_purchase
 from storage.models import JobRun
 from tests.conftest import make_context
-from tests.support.bot_process import BotProcess, run_cli, running_bot, slack_settings
+from tests.support.bot_process import (
+    BINARY,
+    BotProcess,
+    clean_env,
+    free_port,
+    run_cli,
+    running_bot,
+    slack_settings,
+)
 
 SECRET = "schedule-signing-secret"
 LEAD = timedelta(seconds=40)
@@ -276,3 +285,39 @@ async def test_a_running_process_sends_due_post_purchase_surveys_and_campaigns_q
     [run] = job_runs(sqlite_url, "post-purchase-survey")
     assert (run.period, run.status) == (due.date().isoformat(), "done")
     assert "1 queued" in run.detail
+
+
+async def test_sigterm_while_socket_mode_cannot_reach_slack_stops_the_bot_cleanly(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """`systemctl stop` sends SIGTERM; a part stuck starting (slack-sdk retries an unreachable Socket
+    Mode connection forever) must not make it wait for the kill."""
+    nowhere = f"http://127.0.0.1:{free_port()}/api/"  # nothing listens there
+    settings = {
+        "DATABASE_URL": sqlite_url,
+        "SLACK_BOT_TOKEN": "xoxb-0000000000-unreachable",
+        "SLACK_APP_TOKEN": "xapp-1-A0000000000-0000000000000-unreachable",
+        "SLACK_API_BASE_URL": nowhere,
+    }
+    log = tmp_path / "run.log"
+    with log.open("wb") as sink:
+        process = await asyncio.create_subprocess_exec(
+            str(BINARY), "run", "--no-telegram", "--no-scheduler", cwd=tmp_path,
+            env=clean_env({**settings, "HTTP_PORT": str(free_port())}), stdout=sink, stderr=sink,
+        )  # fmt: skip
+    try:
+        await wait_for(
+            lambda: "Slack" in log.read_text(errors="replace") or process.returncode is not None,
+            datetime.now(UTC) + timedelta(seconds=30),
+            "a Socket Mode connection attempt",
+        )
+        await asyncio.sleep(2)
+        assert process.returncode is None, log.read_text(errors="replace")  # still trying to connect
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 15)
+        assert code == 0, log.read_text(errors="replace")
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert "stopping during start-up" in log.read_text(errors="replace")
