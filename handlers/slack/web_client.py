@@ -70,7 +70,7 @@ class CountingHandler(AsyncRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         if error is not None or response is None:
-            network = isinstance(error, aiohttp.ClientError | TimeoutError | PROXY_ERRORS)
+            network = isinstance(error, (aiohttp.ClientError, TimeoutError, *PROXY_ERRORS))
             self._counts.error(NETWORK if network else "bad_response")
             return False
         body = response.body if isinstance(response.body, dict) else {}
