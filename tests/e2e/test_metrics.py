@@ -144,9 +144,10 @@ async def test_each_series_moves_when_its_event_happens_in_the_running_bot(
             "LOG_FORMAT": "json",
         }
         async with running_bot(tmp_path, settings, parts=("telegram", "slack", "scheduler")) as bot:
+            await bot.caught_up()
             start = await scrape(bot)
 
-            # Jobs: "running" came after the start-up catch-up returned; each run is in job_run.
+            # Jobs: after the start-up catch-up, each run is in job_run.
             ran = jobs_in_database(sqlite_url)
             assert ran, "the start-up catch-up ran no job"
             assert job_runs(start) == {key: float(n) for key, n in ran.items()}

@@ -31,7 +31,6 @@ from storage.models import JobRun
 from tests.conftest import make_context
 from tests.support.bot_process import (
     BINARY,
-    BotProcess,
     clean_env,
     free_port,
     run_cli,
@@ -71,15 +70,6 @@ async def wait_for(probe: Callable[[], T | None], until: datetime, what: str) ->
         if datetime.now(UTC) >= until:
             raise AssertionError(f"{what} did not happen by {until.astimezone(UTC):%H:%M:%S} UTC")
         await asyncio.sleep(0.2)
-
-
-async def caught_up(bot: BotProcess) -> None:
-    """Until the process's start-up catch-up (it runs in the background) has finished."""
-    await wait_for(
-        lambda: "scheduler: caught up at start" in bot.output(),
-        datetime.now(UTC) + timedelta(seconds=30),
-        "the start-up catch-up",
-    )
 
 
 def job_runs(database_url: str, job_name: str) -> list[JobRun]:
@@ -164,9 +154,9 @@ async def test_a_process_started_after_digest_time_catches_up_once_and_a_restart
             [posted] = await wait_for(
                 digests, datetime.now(UTC) + timedelta(seconds=15), "the catch-up digest"
             )
-            await caught_up(first)
+            await first.caught_up()
         async with running_bot(tmp_path, settings, "--no-telegram", parts=both) as restarted:
-            await caught_up(restarted)
+            await restarted.caught_up()
             assert [m["ts"] for m in digests()] == [posted["ts"]]
             assert "job digest for" not in restarted.output()
     [run] = job_runs(sqlite_url, "digest")

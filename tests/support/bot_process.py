@@ -47,6 +47,14 @@ class BotProcess:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    async def caught_up(self, within: float = 30) -> None:
+        """Until the scheduler's start-up catch-up (it runs in the background) has finished."""
+        deadline = time.monotonic() + within
+        while "scheduler: caught up at start" not in self.output():
+            if time.monotonic() > deadline or self.process.returncode is not None:
+                raise AssertionError(f"no start-up catch-up within {within} s:\n{self.output()}")
+            await asyncio.sleep(0.2)
+
     async def health(self) -> dict[str, Any]:
         async with httpx.AsyncClient(timeout=5.0) as http:
             response = await http.get(f"{self.url}/healthz")
