@@ -26,7 +26,6 @@ from handlers.slack.replies import UsageError, answering
 
 async def points(call: CrmCall) -> None:
     args = parse_points(call.args)
-    staff = await call.staff()
     customer = await resolve(call, args.customer)
     ctx = call.deps.ctx
     assert customer.id is not None
@@ -40,7 +39,7 @@ async def points(call: CrmCall) -> None:
         note=args.note,
         quiet=args.quiet,
         actor=call.actor,
-        actor_is_admin=staff.role == "admin",
+        actor_is_admin=call.role == "admin",
         idempotency_key=f"slack-points:{call.trigger_id or uuid.uuid4().hex}",
     )
     told = "slack.points.quiet" if args.quiet else "slack.points.told"

@@ -34,6 +34,7 @@ from handlers.slack import (
     shortcuts,
     threads,
 )
+from handlers.slack.access import Gatekeeper
 from handlers.slack.deps import SlackDeps
 from handlers.slack.web_client import slack_client
 
@@ -62,6 +63,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
         await next_()
 
     app.middleware(count_update)
+    app.middleware(Gatekeeper(deps))  # who may do what (§10): before any listener, on every path
     crm = crm_command.register(app, deps)
     cmd_customers.register(app, deps, crm)
     cmd_points.register(app, deps, crm)
