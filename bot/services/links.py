@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from bot.clock import Clock
+from bot.services.audit import record_audit
 from bot.services.customers import follow_merges, link_chat
 from bot.services.errors import InvalidInput
 from storage import repositories as repo
@@ -27,6 +28,7 @@ def create_link_code(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: 
             expires_at=now + VALID_FOR,
         )
         uow.session.add(code)
+        record_audit(uow, actor=actor, action="customer.link_code", at=now, customer_id=customer_id)
         return code
 
 

@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.customer_card import customer_card
+from bot.services.customer_card import show_customer_card
 from bot.services.errors import InvalidInput
 from bot.services.loyalty import current_balance
 from bot.services.merge import merge_customers
@@ -65,8 +65,9 @@ async def merge(call: CrmCall) -> None:
         raise InvalidInput("cannot merge a customer into itself")
     ctx = call.deps.ctx
     assert keep.id is not None and duplicate.id is not None
-    keep_card = await ctx.call(customer_card, ctx.clock, ctx.rules, ctx.settings.tz, keep.id)
-    duplicate_card = await ctx.call(customer_card, ctx.clock, ctx.rules, ctx.settings.tz, duplicate.id)
+    tz, who = ctx.settings.tz, call.actor
+    keep_card = await ctx.call(show_customer_card, ctx.clock, ctx.rules, tz, keep.id, actor=who)
+    duplicate_card = await ctx.call(show_customer_card, ctx.clock, ctx.rules, tz, duplicate.id, actor=who)
     await call.reply(
         call.t.format("slack.merge.question"),
         card_blocks.merge_confirmation(call.t, keep_card, duplicate_card),

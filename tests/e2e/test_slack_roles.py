@@ -14,14 +14,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col, select
 
 from bot.clock import ManualClock
 from bot.events import StaffReplied
 from bot.services.customers import link_chat
 from bot.services.tickets import get_ticket, receive_feedback
+from storage.models import AuditLog, Customer, LinkCode, Purchase, SurveyDispatch
 from tests.services.helpers import buy, new_customer
-from tests.support.slack_world import SlackWorld, shown, slack_world
+from tests.support.slack_world import SlackWorld, balance, shown, slack_world
 
 OTHER_TEAM = "T0OTHERORG"
 OUTSIDERS = ("guest", "single_guest", "other_team", "stranger", "deactivated", "not_staff")
@@ -294,6 +295,40 @@ async def test_a_non_admin_is_refused_every_admin_command_before_any_confirmatio
     assert footprint(world) == before
 
 
+async def test_a_purchase_above_the_staff_limit_needs_an_admin_and_up_to_it_staff_record_it(
+    world: SlackWorld,
+) -> None:
+    new_customer(world.ctx, "C1", name="Ann Lee")
+    before = footprint(world)
+
+    await world.crm("purchase C1 500.01", user=world.alice)
+
+    assert world.last_ephemeral()["text"] == (
+        "A purchase of 500.01 is above the staff limit of 500.00: it needs the admin role, so ask an admin"
+        " to record it. Nothing was recorded."
+    )
+    assert footprint(world) == before
+    await world.crm("purchase C1 500", user=world.alice)
+    await world.crm("purchase C1 1200", user=world.boss)
+    assert world.last_ephemeral()["text"].startswith("Recorded order")
+    with world.ctx.uow() as uow:
+        amounts = uow.session.exec(select(Purchase.amount).order_by(col(Purchase.id))).all()
+    assert [str(a) for a in amounts] == ["500.00", "1200.00"]
+
+
+async def test_the_staff_limit_comes_from_the_rules_file(
+    sqlite_url: str, clock: ManualClock, tmp_path: Any
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("max_staff_purchase = 50\n", encoding="utf-8")
+    async with slack_world(sqlite_url, clock, retention_config=rules) as world:
+        new_customer(world.ctx, "C1")
+
+        await world.crm("purchase C1 60", user=world.alice)
+
+        assert "above the staff limit of 50.00" in world.last_ephemeral()["text"]
+
+
 async def test_a_merge_button_pressed_after_its_admin_lost_the_role_is_refused_and_merges_nothing(
     world: SlackWorld,
 ) -> None:
@@ -312,6 +347,58 @@ async def test_a_merge_button_pressed_after_its_admin_lost_the_role_is_refused_a
     said = world.last_ephemeral(world.boss)["text"]
     assert said == f"“Merge B into A” needs the admin role. {WHY['non_admin']}"
     assert footprint(world) == before
+
+
+async def test_the_admin_path_works_and_every_read_or_change_of_a_customer_is_audited(
+    database_url: str, clock: ManualClock
+) -> None:
+    async with slack_world(database_url, clock) as world:
+        ann = new_customer(world.ctx, "C1", name="Ann Lee")
+        new_customer(world.ctx, "C2", name="Annie")
+        assert ann.id is not None
+        link_chat(world.ctx.uow(), world.ctx.clock, ann, platform="telegram", user_id="7001", chat_id="7001")
+        buy(world.ctx, ann, "40", order_id="A-100")
+        boss = world.boss
+
+        await world.crm("find C1", user=boss)
+        await world.crm("points C1 +50 goodwill --quiet", user=boss)
+        await world.crm("refund A-100", user=boss)
+        await world.crm("link C1", user=boss)
+        await world.crm("purchase C1 900 sofa", user=boss)
+        await world.crm("survey segment:all", user=boss)
+        await world.crm("winback", user=boss)
+        await world.crm("merge C1 C2", user=boss)
+        confirmation = world.last_ephemeral(boss)
+        await world.driver.press_button(
+            "crm_merge_confirm", user=boss, channel=world.channel, ts=confirmation["ts"]
+        )
+        await world.settle()
+
+        said = [e["text"] for e in world.driver.ephemerals(user=boss)]
+        assert not any("needs the" in text for text in said)
+        assert said[-1].startswith("Merged Annie into Ann Lee.")
+        assert balance(world, ann.id) == 50 + 900
+        with world.ctx.uow() as uow:
+            session = uow.session
+            assert session.exec(select(Purchase.refunded_at).where(Purchase.order_id == "A-100")).one()
+            assert session.exec(select(LinkCode)).one().created_by == f"slack:{boss}"
+            assert session.exec(select(SurveyDispatch)).all() != []
+            assert (
+                session.exec(select(Customer.merged_into_id).where(Customer.external_id == "C2")).one()
+                == ann.id
+            )
+            audits = session.exec(select(AuditLog).order_by(col(AuditLog.id))).all()
+        mine = [(a.action, a.customer_id) for a in audits if a.actor == f"slack:{boss}"]
+        for done in (
+            "customer.view",
+            "points.adjust",
+            "purchase.refund",
+            "customer.link_code",
+            "purchase.record",
+        ):
+            assert (done, ann.id) in mine, done
+        assert ("customer.merge", ann.id) in mine
+        assert all(a.created_at is not None for a in audits)
 
 
 # --- who counts as staff ------------------------------------------------------------------------
@@ -391,3 +478,39 @@ async def test_the_refusal_is_in_the_person_s_slack_language(world: SlackWorld) 
         refusal(world, guest)
         == "`/crm find`需要員工角色。 本工作區的訪客不能使用 retention-bot。未執行任何操作。"
     )
+
+
+async def test_staff_reads_and_changes_of_a_customer_land_in_the_audit_log(world: SlackWorld) -> None:
+    alert = await alert_for_a_complaint(world)
+    new_customer(world.ctx, "C2", name="Ann Other")
+    alice = world.alice
+
+    await world.crm("find ann", user=alice)  # a pick list: the card opens from its button
+    pick = world.last_ephemeral()
+    ann_lee = next(b for b in pick["blocks"] if "Ann Lee" in b["text"]["text"])
+    await world.driver.press_button(
+        "crm_pick", block_id=ann_lee["block_id"], user=alice, channel=world.channel, ts=pick["ts"]
+    )
+    await world.settle()
+    await world.crm("log C1 call promised a refund", user=alice)
+    await world.crm("purchase C1 25 cake", user=alice)
+    await world.driver.press_button("alert_contacted", user=alice, channel=world.channel, ts=alert["ts"])
+    await world.driver.post_user_message(
+        "She is a regular", user=alice, channel=world.channel, thread_ts=alert["ts"]
+    )
+    await world.settle()
+
+    with world.ctx.uow() as uow:
+        audits = uow.session.exec(select(AuditLog).order_by(col(AuditLog.id))).all()
+    assert [(a.actor, a.action, a.customer_id) for a in audits] == [
+        (f"slack:{alice}", action, 1)
+        for action in (
+            "customer.view",
+            "interaction.log",
+            "purchase.record",
+            "follow_up.contacted",
+            "customer.reply",
+        )
+    ]
+    assert all(a.created_at == world.ctx.clock.now() for a in audits)
+    assert "promised" not in json.dumps([a.detail for a in audits])  # who, what, when: not the words
