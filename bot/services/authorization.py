@@ -118,10 +118,10 @@ def who_they_are(member: Member | None, policy: StaffPolicy) -> Refusal | None:
         return "unverified"
     if member.request_team_id not in (None, policy.home_team_id):
         return "other_team"
+    if member.team_id not in (None, policy.home_team_id):
+        return "other_team"  # known by their team even when users.info will not describe them
     if not member.found or member.is_stranger:
         return "stranger"
-    if member.team_id not in (None, policy.home_team_id):
-        return "other_team"
     if member.deleted:
         return "deactivated"
     if member.is_restricted or member.is_ultra_restricted:

@@ -34,6 +34,7 @@ def member(user_id: str = "UALICE", **facts: object) -> Member:
         ({"team_id": "T0ELSE"}, "other_team"),
         ({"request_team_id": "T0ELSE"}, "other_team"),
         ({"found": False}, "stranger"),
+        ({"found": False, "team_id": "T0ELSE"}, "other_team"),
         ({"is_stranger": True}, "stranger"),
         ({"deleted": True}, "deactivated"),
         ({"is_bot": True}, "bot"),
