@@ -27,10 +27,17 @@ def _telegram(args: argparse.Namespace) -> str:
     return run()
 
 
+def _triage(args: argparse.Namespace) -> str:
+    from benchmarks.triage import run
+
+    return run()
+
+
 SUITES: dict[str, Callable[[argparse.Namespace], str]] = {
     "analytics": _analytics,
     "slack": _slack,
     "telegram": _telegram,
+    "triage": _triage,
 }
 
 

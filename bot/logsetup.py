@@ -57,7 +57,13 @@ def secret_values(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.slack_app_token,
     ]
-    return [value.get_secret_value() for value in values if value is not None]
+    found = [value.get_secret_value() for value in values if value is not None]
+    # A proxy URL is secret for its credentials (as typed, and in every form bot/proxies.py writes
+    # them); one without credentials is an address worth seeing in a log line.
+    for typed in (settings.https_proxy, settings.http_proxy, settings.all_proxy):
+        if typed is not None and "@" in typed.get_secret_value():
+            found.append(typed.get_secret_value())
+    return found + settings.proxies.secrets()
 
 
 class JsonLines(logging.Formatter):

@@ -1,5 +1,5 @@
 """The one HTTP server: /healthz, /metrics, and the routes the parts add (/slack/events, the Telegram
-webhook, …)."""
+webhook, …), all behind the request-body limit of bot/body_limit.py."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ import uvicorn
 from prometheus_client.exposition import choose_encoder
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.body_limit import BodyLimit
 from bot.context import AppContext
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,10 @@ def build_web_app(ctx: AppContext, routes: Sequence[BaseRoute], status: dict[str
         body = await asyncio.to_thread(encode, registry)
         return Response(body, headers={"Content-Type": content_type})
 
-    return Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), *routes])
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/metrics", metrics), *routes],
+        middleware=[Middleware(BodyLimit)],  # every route: bodies over 256 KB get 413 (SPEC §7)
+    )
 
 
 def _ping(ctx: AppContext) -> None:

@@ -71,11 +71,19 @@ def _post(ctx: AppContext, day: date, *, force: bool) -> None:
     settings = ctx.settings
     if settings.slack_bot_token is None or not settings.slack_team_channel:
         fail("posting needs SLACK_BOT_TOKEN and SLACK_TEAM_CHANNEL (or use --print)", EXIT_BAD_INPUT)
-    from handlers.slack.digest_post import DigestPublisher
-    from handlers.slack.web_client import slack_client
+    from handlers.slack.digest_post import DigestPublisher, Published
+    from handlers.slack.web_client import close_client, slack_client
 
-    publisher = DigestPublisher(ctx, slack_client(settings), settings.slack_team_channel)
-    published = asyncio.run(publisher.request(day, force=force))
+    channel = settings.slack_team_channel
+
+    async def publish() -> Published:
+        client = slack_client(settings)  # in the loop: through a SOCKS proxy it has a session
+        try:
+            return await DigestPublisher(ctx, client, channel).request(day, force=force)
+        finally:
+            await close_client(client)
+
+    published = asyncio.run(publish())
     where = f"{settings.slack_team_channel} (ts {published.ts})"
     messages = {
         "posted": f"Digest for {day.isoformat()} posted to {where}.",

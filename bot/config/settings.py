@@ -7,8 +7,10 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.proxies import Proxy, ProxyRules
 
 LANGUAGES = ("en", "zh-Hans", "zh-Hant")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -21,8 +23,13 @@ class Settings(BaseSettings):
     # env_ignore_empty: `KEY=` (in `.env` or the environment) is the same as leaving KEY out (SPEC §2).
     # Without it an empty RETENTION_CONFIG became Path('.') and an empty token a SecretStr('') that
     # counted as set (LIBRARIES.md §10).
+    # hide_input_in_errors: a refused value (a token, a proxy URL with its password) never shows in an error.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
     )
 
     database_url: str = "sqlite:///./retention.db"
@@ -54,6 +61,13 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_format: str = "text"
+
+    # Proxies for Telegram and Slack (bot/proxies.py reads them as curl does). Secrets: a proxy URL may
+    # hold a password. Both spellings count (HTTPS_PROXY, https_proxy): settings ignore case.
+    https_proxy: SecretStr | None = None
+    http_proxy: SecretStr | None = None
+    all_proxy: SecretStr | None = None
+    no_proxy: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -113,6 +127,27 @@ class Settings(BaseSettings):
         if form not in LOG_FORMATS:
             raise ValueError(f"LOG_FORMAT {value!r} must be 'text' or 'json' (one JSON object per line)")
         return form
+
+    @field_validator("https_proxy", "http_proxy", "all_proxy")
+    @classmethod
+    def _proxy_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None:
+            Proxy.parse(value.get_secret_value(), str(info.field_name).upper())  # the message hides it
+        return value
+
+    @property
+    def proxies(self) -> ProxyRules:
+        """Which proxy carries a request to a URL (none for this machine and NO_PROXY's hosts)."""
+
+        def parsed(value: SecretStr | None) -> Proxy | None:
+            return None if value is None else Proxy.parse(value.get_secret_value())
+
+        return ProxyRules(
+            https=parsed(self.https_proxy),
+            http=parsed(self.http_proxy),
+            every=parsed(self.all_proxy),
+            no_proxy=self.no_proxy,
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -57,7 +57,9 @@ class PlaygroundComponent:
 
     async def start(self) -> None:
         self._closing.clear()
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(75.0, connect=5.0))
+        # trust_env=False: the sandboxes are on this machine; a company proxy in the environment
+        # (HTTP_PROXY…, which httpx follows without exempting loopback) must not carry the relay.
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(75.0, connect=5.0), trust_env=False)
 
     async def stop(self) -> None:
         self._closing.set()

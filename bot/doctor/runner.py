@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import httpx
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -24,8 +23,6 @@ from bot.logsetup import secret_values
 log = logging.getLogger("retention_bot.doctor")
 
 DEFAULT_TIMEOUT = 3.0
-LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
-"""Never through HTTPS_PROXY, as the bot's own Telegram transport (a local Bot API server, the sandbox)."""
 
 
 @dataclass(frozen=True)
@@ -47,24 +44,21 @@ async def diagnose(
 ) -> Report:
     """Every check of SPEC §11 for these settings. `engine` is the running bot's (else one is made
     for the check and closed); `timeout` bounds each network call."""
-    async with httpx.AsyncClient(timeout=timeout, mounts=dict.fromkeys(LOOPBACK)) as http:
-        database, telegram_part, slack_part = await asyncio.gather(
-            _guarded(
-                [DATABASE], timeout, lambda: _one(check_database(settings.database_url, engine, timeout))
-            ),
-            _guarded(
-                [telegram.TOKEN, telegram.WEBHOOK],
-                timeout,
-                lambda: telegram.telegram_checks(settings, http, now),
-                off="switched off (--no-telegram)" if not scope.telegram else None,
-            ),
-            _guarded(
-                [slack.TOKEN, slack.SCOPES, slack.CHANNEL, slack.CONNECTION],
-                timeout,
-                lambda: slack.slack_checks(settings, timeout),
-                off="switched off (--no-slack)" if not scope.slack else None,
-            ),
-        )
+    database, telegram_part, slack_part = await asyncio.gather(
+        _guarded([DATABASE], timeout, lambda: _one(check_database(settings.database_url, engine, timeout))),
+        _guarded(
+            [telegram.TOKEN, telegram.WEBHOOK],
+            timeout,
+            lambda: telegram.telegram_checks(settings, now, timeout),
+            off="switched off (--no-telegram)" if not scope.telegram else None,
+        ),
+        _guarded(
+            [slack.TOKEN, slack.SCOPES, slack.CHANNEL, slack.CONNECTION],
+            timeout,
+            lambda: slack.slack_checks(settings, timeout),
+            off="switched off (--no-slack)" if not scope.slack else None,
+        ),
+    )
     checks = [
         check_settings(settings, cwd or Path.cwd()),
         check_rules(settings),

@@ -16,6 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.doctor.manifest import ManifestError, bot_scopes
 from bot.doctor.model import Check, failed, ok, skipped, warning
+from bot.proxies import describe
+from handlers.slack.web_client import close_client, slack_client, slack_proxy
 
 TOKEN = "slack token"
 SCOPES = "slack scopes"
@@ -71,26 +73,20 @@ def _lower(headers: Any) -> dict[str, str]:
     return {str(key).lower(): str(value) for key, value in dict(headers or {}).items()}
 
 
-def client_for(settings: Settings, timeout: float) -> AsyncWebClient:
-    assert settings.slack_bot_token is not None
-    return AsyncWebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_base_url,
-        timeout=max(1, math.ceil(timeout)),
-        retry_handlers=[],  # one short try: the doctor reports, the bot retries
-    )
-
-
 async def slack_checks(settings: Settings, timeout: float) -> list[Check]:  # noqa: ASYNC109
     if settings.slack_bot_token is None:
         reason = "SLACK_BOT_TOKEN not set: the Slack part is off"
         return [skipped(name, reason) for name in (TOKEN, SCOPES, CHANNEL, CONNECTION)]
-    client = client_for(settings, timeout)
+    # The bot's own factory: the same proxy; one short try (the doctor reports, the bot retries).
+    client = slack_client(settings, timeout=max(1, math.ceil(timeout)), retries=False)
     channel = settings.slack_team_channel
-    auth, info = await asyncio.gather(
-        call(client, "auth.test"),
-        call(client, "conversations.info", channel=channel) if channel else _nothing(),
-    )
+    try:
+        auth, info = await asyncio.gather(
+            call(client, "auth.test"),
+            call(client, "conversations.info", channel=channel) if channel else _nothing(),
+        )
+    finally:
+        await close_client(client)
     token_check = _token_check(settings, auth)
     if token_check.status == "failed":
         reason = "not checked: the slack token check failed"
@@ -104,13 +100,20 @@ async def _nothing() -> SlackAnswer:
 
 
 def _token_check(settings: Settings, auth: SlackAnswer) -> Check:
-    host = urlsplit(settings.slack_api_base_url).netloc or settings.slack_api_base_url
+    proxy = slack_proxy(settings)
+    host = (urlsplit(settings.slack_api_base_url).netloc or settings.slack_api_base_url) + describe(proxy)
     if auth.unreachable:
         return failed(
             TOKEN,
             f"cannot reach Slack at {host}: {auth.unreachable}",
-            "check this machine's internet connection (HTTPS_PROXY if Slack is reachable only through a "
-            "proxy) and SLACK_API_BASE_URL (leave it empty for https://slack.com/api/)",
+            (
+                "check that the proxy is running and HTTPS_PROXY (its address and password) and "
+                "NO_PROXY are right"
+                if proxy is not None
+                else "check this machine's internet connection (HTTPS_PROXY if Slack is reachable only "
+                "through a proxy)"
+            )
+            + " and SLACK_API_BASE_URL (leave it empty for https://slack.com/api/)",
         )
     if auth.error in BAD_TOKEN:
         return failed(TOKEN, f"Slack refused the token: {auth.error}", TOKEN_FIX)

@@ -1,21 +1,26 @@
 """The Telegram checks: the token (getMe) and how updates arrive (getWebhookInfo), over plain HTTP.
 
-The Bot API is called directly with httpx rather than through python-telegram-bot: the doctor
-reports Telegram's own answer (`401 Unauthorized`, a webhook's `last_error_message`) word for word.
+The Bot API is called on the bot's own transport (handlers/telegram/transport.py: the same proxy,
+the same errors) but not through python-telegram-bot's Bot: the doctor reports Telegram's own answer
+(`401 Unauthorized`, a webhook's `last_error_message`) word for word.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+from telegram.error import NetworkError, TimedOut
 
 from bot.config import Settings
 from bot.doctor.model import Check, failed, ok, skipped, warning
+from bot.proxies import describe
+from handlers.telegram.transport import AiohttpRequest, bot_api_proxy
 
 TOKEN = "telegram token"
 WEBHOOK = "telegram webhook"
@@ -51,35 +56,47 @@ def api_host(base_url: str) -> str:
     return urlsplit(base_url.replace("{token}", "")).netloc or base_url
 
 
-async def call(http: httpx.AsyncClient, settings: Settings, method: str) -> Answer:
+async def call(http: AiohttpRequest, settings: Settings, method: str, timeout: float) -> Answer:  # noqa: ASYNC109
     assert settings.telegram_bot_token is not None
     url = method_url(settings.telegram_api_base_url, settings.telegram_bot_token.get_secret_value(), method)
     try:
-        response = await http.post(url)
-    except httpx.TimeoutException:
-        return Answer(unreachable=f"no answer within {_seconds(http)} s")
-    except httpx.HTTPError as exc:
-        return Answer(unreachable=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+        status, raw = await http.do_request(
+            url, "POST", read_timeout=timeout, connect_timeout=timeout, pool_timeout=timeout
+        )
+    except TimedOut:
+        return Answer(unreachable=f"no answer within {timeout:g} s")
+    except NetworkError as exc:
+        return Answer(unreachable=exc.message)
     try:
-        body = response.json()
+        body = json.loads(raw)
     except ValueError:
         body = None
     if not isinstance(body, dict) or "ok" not in body:
-        return Answer(code=response.status_code, description=response.reason_phrase, not_bot_api=True)
+        return Answer(code=status, description=_reason(status), not_bot_api=True)
     if body["ok"]:
         return Answer(result=body.get("result"))
-    return Answer(code=body.get("error_code", response.status_code), description=body.get("description"))
+    return Answer(code=body.get("error_code", status), description=body.get("description"))
 
 
-def _seconds(http: httpx.AsyncClient) -> str:
-    return f"{http.timeout.read:g}" if http.timeout.read is not None else "?"
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
-async def telegram_checks(settings: Settings, http: httpx.AsyncClient, now: datetime) -> list[Check]:
+async def telegram_checks(settings: Settings, now: datetime, timeout: float) -> list[Check]:  # noqa: ASYNC109
     if settings.telegram_bot_token is None:
         reason = "TELEGRAM_BOT_TOKEN not set: the Telegram part is off"
         return [skipped(TOKEN, reason), skipped(WEBHOOK, reason)]
-    me, info = await asyncio.gather(call(http, settings, "getMe"), call(http, settings, "getWebhookInfo"))
+    http = AiohttpRequest(2, proxy=bot_api_proxy(settings))
+    await http.initialize()
+    try:
+        me, info = await asyncio.gather(
+            call(http, settings, "getMe", timeout), call(http, settings, "getWebhookInfo", timeout)
+        )
+    finally:
+        await http.shutdown()
     token_check = _token_check(settings, me)
     if token_check.status != "ok":
         return [token_check, skipped(WEBHOOK, "not checked: the telegram token check failed")]
@@ -87,13 +104,20 @@ async def telegram_checks(settings: Settings, http: httpx.AsyncClient, now: date
 
 
 def _token_check(settings: Settings, me: Answer) -> Check:
-    host = api_host(settings.telegram_api_base_url)
+    proxy = bot_api_proxy(settings)
+    host = api_host(settings.telegram_api_base_url) + describe(proxy)
     if me.unreachable:
         return failed(
             TOKEN,
             f"cannot reach the Bot API at {host}: {me.unreachable}",
-            "check this machine's internet connection (HTTPS_PROXY if Telegram is reachable only "
-            "through a proxy) and TELEGRAM_API_BASE_URL (leave it empty for api.telegram.org)",
+            (
+                "check that the proxy is running and HTTPS_PROXY (its address and password) and "
+                "NO_PROXY are right"
+                if proxy is not None
+                else "check this machine's internet connection (HTTPS_PROXY if Telegram is reachable "
+                "only through a proxy)"
+            )
+            + " and TELEGRAM_API_BASE_URL (leave it empty for api.telegram.org)",
         )
     if me.not_bot_api:
         return failed(

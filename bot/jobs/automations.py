@@ -11,6 +11,9 @@
 - `birthdays` (hourly): credits today's birthday bonuses (once a year) and asks for the greetings.
 - `winback` (hourly): measures conversions, queues one offer per customer newly at risk on today's
   snapshot (episode = the day, variant by hash), and asks for the queued offers to be sent.
+- `forget-replays` (daily, 04:30): deletes the claims of Telegram updates and Slack events older
+  than any replay could come (bot/services/inbound.py, REPLAY_WINDOW), so `processed_update`
+  stays a few days deep instead of growing forever.
 
 Jobs never call Telegram code: they publish `CustomerNotice` events through `ctx.call`; the
 Telegram component (handlers/telegram/notifications.py) delivers them before `ctx.call` returns,
@@ -23,7 +26,7 @@ outcome says nothing could be sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Final
 
 from sqlmodel import col, select
@@ -39,6 +42,7 @@ from bot.services.birthdays import greet_birthdays
 from bot.services.contact_rules import in_send_window
 from bot.services.digest_queries import entered_at_risk
 from bot.services.expiry import batches_needing_notice, expire_points
+from bot.services.inbound import FORGET_BATCH, REPLAY_WINDOW, forget_replay_guards
 from bot.services.risk_list import latest_snapshot_day
 from bot.services.scoring import ScoringFailed, score_all
 from bot.services.winback import mark_offer, queue_offers, record_conversions
@@ -47,6 +51,8 @@ from storage.uow import UnitOfWork
 
 OFFER_VALID_FOR: Final = timedelta(days=3)
 """A win-back offer still queued (window, cap, 24 hours) after this is given up (marked failed)."""
+FORGET_REPLAYS_AT: Final = time(4, 30)
+"""Local time of the daily clean-up of old replay guards (after scoring, before the shop opens)."""
 
 
 def automation_jobs(ctx: AppContext) -> list[ScheduledJob]:
@@ -59,6 +65,7 @@ def automation_jobs(ctx: AppContext) -> list[ScheduledJob]:
         ScheduledJob("points-expiry", HourlySchedule(5, tz), expiry_job),
         ScheduledJob("birthdays", HourlySchedule(10, tz), birthday_job),
         ScheduledJob("winback", HourlySchedule(15, tz), winback_job),
+        ScheduledJob("forget-replays", DailySchedule(FORGET_REPLAYS_AT, tz), forget_replays_job),
     ]
 
 
@@ -158,6 +165,16 @@ async def birthday_job(ctx: AppContext, period: str) -> str:
     return (
         f"{len(greetings)} birthdays today ({bonus} with a bonus); greetings: {await _deliver(ctx, wanted)}"
     )
+
+
+async def forget_replays_job(ctx: AppContext, period: str) -> str:
+    before = ctx.clock.now() - REPLAY_WINDOW
+    forgotten = 0
+    while True:  # in batches, each its own transaction
+        gone = await ctx.call(forget_replay_guards, before=before)
+        forgotten += gone
+        if gone < FORGET_BATCH:
+            return f"replay claims older than {REPLAY_WINDOW.days} days forgotten: {forgotten}"
 
 
 def open_offers(uow: UnitOfWork, clock: Clock) -> list[WinbackOffer]:

@@ -1,15 +1,31 @@
-"""At-most-once processing of inbound platform updates (Telegram update_id, Slack event_id)."""
+"""At-most-once processing of inbound platform updates (Telegram update_id, Slack event_id), and
+forgetting those claims once no replay can bring the update back."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Final
 
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.models import ProcessedUpdate
 from storage.uow import UnitOfWork
 from storage.upsert import insert_ignore
+
+REPLAY_WINDOW: Final = timedelta(days=3)
+"""How long the claim of a Telegram update or Slack event is kept. Telegram redelivers an update
+for at most 24 hours, Slack retries an event within minutes; three days also covers a weekend's
+doubt, and stays under the week of silence after which Telegram restarts update ids at random
+(an old claim could then swallow a new update)."""
+REPLAY_GUARDS: Final = ("telegram", "slack")
+"""The platforms whose rows only stop replays and double clicks. The other rows of the table are
+claims with a life of their own (a ticket's alert post, a job's give-up report, a digest's "see
+all") and are kept."""
+FORGET_BATCH: Final = 5000
+"""Rows deleted per transaction, so a first clean-up of a large table never holds SQLite's writer
+lock for long."""
 
 
 def claim_inbound(uow: UnitOfWork, *, platform: str, key: str, now: datetime) -> bool:
@@ -38,3 +54,18 @@ def claim_inbound_many(uow: UnitOfWork, *, platform: str, keys: Sequence[str], n
     ]
     with uow:
         return {str(key) for key in uow.session.execute(statement, rows).scalars()}
+
+
+def forget_replay_guards(uow: UnitOfWork, *, before: datetime, limit: int = FORGET_BATCH) -> int:
+    """Delete up to `limit` replay guards claimed before `before`; how many went (fewer: done)."""
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    oldest = (
+        select(table.c.platform, table.c.update_key)
+        .where(table.c.platform.in_(REPLAY_GUARDS), table.c.processed_at < before)
+        .limit(limit)
+    )
+    with uow:
+        gone = uow.session.execute(
+            delete(table).where(tuple_(table.c.platform, table.c.update_key).in_(oldest))
+        )
+        return int(gone.rowcount)  # type: ignore[attr-defined]

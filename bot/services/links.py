@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import col
 
 from bot.clock import Clock
 from bot.services.audit import record_audit
@@ -43,7 +46,12 @@ def redeem_link_code(
     username: str | None = None,
     language_code: str | None = None,
 ) -> Customer:
-    """Bind the chat to the code's customer. A used or expired code is refused (one customer, one chat)."""
+    """Bind the chat to the code's customer. A used or expired code is refused (one customer, one chat).
+
+    The code is claimed with one conditional UPDATE (`used_at IS NULL`): of two chats redeeming it
+    at once, the second finds the row used once the first commits (PostgreSQL re-evaluates the
+    WHERE after the row lock) and is refused, instead of both reading "unused" and both binding.
+    """
     now = clock.now()
     with uow:
         link = uow.session.get(LinkCode, code.strip())
@@ -53,13 +61,11 @@ def redeem_link_code(
         if customer is None or customer.erased_at is not None:
             raise InvalidInput("this link is not valid")
         customer = follow_merges(uow, customer)
-        if link.used_at is not None:
+        if not _claim(uow, link.code, now):
             identity = repo.identity_for_chat_user(uow.session, platform, user_id)
             if identity is None or identity.customer_id != customer.id:
                 raise InvalidInput("this link was already used")
             return customer  # the same chat tapping its own link again
-        link.used_at = now
-        uow.session.add(link)
         link_chat(
             uow,
             clock,
@@ -71,3 +77,14 @@ def redeem_link_code(
             language_code=language_code,
         )
         return customer
+
+
+def _claim(uow: UnitOfWork, code: str, now: datetime) -> bool:
+    """Mark the code used unless it already is; True if this transaction is the one that used it."""
+    claimed = uow.session.execute(
+        update(LinkCode)
+        .where(col(LinkCode.code) == code, col(LinkCode.used_at).is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -21,6 +22,10 @@ from storage.uow import UnitOfWork
 
 EARNED_KINDS = ("earn", "visit", "survey", "birthday", "bonus")
 """Credits that count towards a tier (adjustments and merges do not)."""
+MAX_ADJUSTMENT: Final = 1_000_000
+"""The most points one staff adjustment may add or remove: a typo is refused, not booked."""
+MAX_ENTRY_POINTS: Final = 10**15
+"""The most points one ledger entry may hold (the column is 64-bit; sums of many stay far below)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,11 @@ class PointsSummary:
 
 def _append_once(uow: UnitOfWork, entry: PointsEntry) -> tuple[PointsEntry, bool]:
     """Append `entry` unless its idempotency key is already in the ledger (then return that entry)."""
+    if abs(entry.delta) > MAX_ENTRY_POINTS:
+        raise InvalidInput(
+            f"{abs(entry.delta):,} points is more points than one entry can hold "
+            f"(at most {MAX_ENTRY_POINTS:,}); check the earning rules"
+        )
     with uow:
         existing = repo.ledger_entry_by_key(uow.session, entry.idempotency_key)
         if existing is not None:
@@ -212,6 +222,8 @@ def adjust_points(
         raise NotAllowed("only admins can adjust points")
     if delta == 0:
         raise InvalidInput("the adjustment must be +N or -N, not 0")
+    if abs(delta) > MAX_ADJUSTMENT:
+        raise InvalidInput(f"one adjustment can add or remove at most {MAX_ADJUSTMENT:,} points")
     if not reason.strip():
         raise InvalidInput("an adjustment needs a reason")
     with uow:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
@@ -19,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from bot.context import AppContext
+from bot.proxies import connector, describe
 from handlers.slack import (
     alert_actions,
     alerts,
@@ -36,7 +38,7 @@ from handlers.slack import (
 )
 from handlers.slack.access import Gatekeeper
 from handlers.slack.deps import SlackDeps
-from handlers.slack.web_client import slack_client
+from handlers.slack.web_client import close_client, http_proxy_url, keep_proxy, slack_client, slack_proxy
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = AsyncApp(
         client=client,
+        before_authorize=keep_proxy(client),
         signing_secret=secret,
         process_before_response=True,
         request_verification_enabled=secret is not None,
@@ -94,6 +97,7 @@ class SlackComponent:
         self.deps = SlackDeps(ctx)
         self.app = build_app(self.deps)
         self.socket_mode = settings.slack_app_token is not None
+        self.proxy = slack_proxy(settings)
         if not self.socket_mode and settings.slack_signing_secret is None:
             raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)")
         self._socket: AsyncSocketModeHandler | None = None
@@ -111,13 +115,22 @@ class SlackComponent:
             token = self.deps.settings.slack_app_token
             assert token is not None
             self._socket = AsyncSocketModeHandler(self.app, token.get_secret_value())
+            proxy = self.proxy
+            sockets = self._socket.client
+            sockets.proxy = http_proxy_url(proxy)  # slack-sdk read HTTPS_PROXY itself, without NO_PROXY
+            if proxy is not None and proxy.socks:
+                # Socket Mode takes no session (nor SOCKS): its own, public one is swapped for one
+                # whose connector goes through the SOCKS proxy.
+                await sockets.aiohttp_client_session.close()
+                sockets.aiohttp_client_session = aiohttp.ClientSession(connector=connector(proxy))
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
-            log.info("Slack: connected in Socket Mode")
+            log.info("Slack: connected in Socket Mode%s", describe(proxy))
         else:
-            log.info("Slack: serving %s", EVENTS_PATH)
+            log.info("Slack: serving %s%s", EVENTS_PATH, describe(self.proxy))
 
     async def stop(self) -> None:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
         await self.deps.background.drain(STOP_TIMEOUT)
+        await close_client(self.app.client)

@@ -26,6 +26,9 @@ from handlers.slack.deps import SlackDeps, actor
 from handlers.slack.replies import answering
 
 SNOOZE_DAYS = 7
+SEE_ALL_CLAIMS = "slack-digest"
+"""`ProcessedUpdate.platform` of a digest's "see all": once per digest message, kept for good (not a
+replay guard, which is forgotten after a few days)."""
 _KINDS: dict[str, DigestAction] = {
     blocks.ASSIGN: "assign",
     blocks.CONTACTED: "contacted",
@@ -110,7 +113,7 @@ class DigestActions:
 
         async def run() -> None:
             first = await ctx.call(
-                claim_inbound, platform="slack", key=f"digest-all:{channel}:{ts}", now=ctx.clock.now()
+                claim_inbound, platform=SEE_ALL_CLAIMS, key=f"digest-all:{channel}:{ts}", now=ctx.clock.now()
             )
             if not first:
                 await respond(

@@ -27,7 +27,7 @@ from bot.services.digest_record import JOB_NAME, DigestRecord, day_run, save_rec
 from handlers.slack.blocks import digest as blocks
 from handlers.slack.notify import api_error, slack_fix
 from handlers.slack.people import TEAM_LANGUAGE
-from handlers.slack.web_client import slack_client
+from handlers.slack.web_client import close_client, slack_client
 
 log = logging.getLogger(__name__)
 
@@ -142,12 +142,15 @@ async def digest_job(ctx: AppContext, period: str) -> str:
     channel = ctx.settings.slack_team_channel
     assert channel is not None
     # A client of its own: the scheduler runs without the Bolt app (--no-slack).
-    publisher = DigestPublisher(ctx, slack_client(ctx.settings, ctx.metrics.platform("slack")), channel)
+    client = slack_client(ctx.settings, ctx.metrics.platform("slack"))
+    publisher = DigestPublisher(ctx, client, channel)
     try:
         published = await publisher.publish(date.fromisoformat(period))
     except SlackApiError as exc:
         error = api_error(exc)
         raise JobFailed(f"Slack refused the digest: {error}", slack_fix(error)) from exc
+    finally:
+        await close_client(client)
     return published.detail
 
 

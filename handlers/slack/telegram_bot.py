@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-import httpx
+from telegram.error import TelegramError
 
 from bot.config import Settings
+from handlers.telegram.transport import AiohttpRequest, bot_api_proxy
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,15 @@ class TelegramBotName:
         if token is None:
             return None
         url = f"{self._settings.telegram_api_base_url}{token.get_secret_value()}/getMe"
+        http = AiohttpRequest(1, proxy=bot_api_proxy(self._settings))  # the bot's transport and proxy
+        await http.initialize()
         try:
-            async with httpx.AsyncClient(timeout=5.0) as http:
-                data = (await http.get(url)).json()
-        except (httpx.HTTPError, ValueError) as exc:
+            data = json.loads((await http.do_request(url, "POST"))[1])
+        except (TelegramError, ValueError) as exc:
             log.warning("Telegram getMe failed: %s", type(exc).__name__)
             return None
+        finally:
+            await http.shutdown()
         username = (
             data.get("result", {}).get("username") if isinstance(data, dict) and data.get("ok") else None
         )

@@ -27,7 +27,7 @@ from handlers.telegram.context import ChatContext, TelegramApp
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.outbox import Outbox
 from handlers.telegram.processor import Observer, PerChatUpdateProcessor
-from handlers.telegram.transport import AiohttpRequest
+from handlers.telegram.transport import AiohttpRequest, bot_api_proxy
 
 ALLOWED_UPDATES: Final = ["message", "callback_query", "my_chat_member"]
 FEATURES: Final = (gate, onboarding, points, rewards, surveys, feedback, preferences, privacy, help_command)
@@ -70,7 +70,10 @@ def build_bot(settings: Settings, options: TelegramOptions = TelegramOptions()) 
         base_url=settings.telegram_api_base_url,
         base_file_url=file_base_url(settings.telegram_api_base_url),
         rate_limiter=rate_limiter(options),
-        request=AiohttpRequest(SEND_CONNECTIONS),
+        request=AiohttpRequest(SEND_CONNECTIONS, proxy=bot_api_proxy(settings)),
+        # Never used, but PTB would make an httpx one, which reads the environment's proxy itself
+        # (and refuses a socks5:// one without an extra package).
+        get_updates_request=AiohttpRequest(1, proxy=bot_api_proxy(settings)),
     )
 
 
@@ -86,14 +89,15 @@ def build_application(
     """The Application with all handlers registered (not yet initialized) and what they share."""
     settings = ctx.settings
     counts = ctx.metrics.platform("telegram")
+    proxy = bot_api_proxy(settings)
     builder = (
         ApplicationBuilder()
         .token(_token(settings))
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .rate_limiter(rate_limiter(options))
-        .request(AiohttpRequest(SEND_CONNECTIONS, counts))
-        .get_updates_request(AiohttpRequest(1, counts))
+        .request(AiohttpRequest(SEND_CONNECTIONS, counts, proxy))
+        .get_updates_request(AiohttpRequest(1, counts, proxy))
         .concurrent_updates(
             PerChatUpdateProcessor(options.concurrency, observe=options.observe, counts=counts)
         )

@@ -13,26 +13,22 @@ it accepted (the send* methods) and every refusal or failure, by kind (see `erro
 
 from __future__ import annotations
 
-import base64
-import urllib.request
-from typing import Final, TypeAlias
+from typing import Final
 
 import aiohttp
 import yarl
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot.config import Settings
 from bot.metrics import NETWORK, RATE_LIMITED, PlatformMetrics
+from bot.proxies import PROXY_ERRORS, Proxy, ProxyTimeoutError, connector
 
 DEFAULT_TIMEOUT: Final = 5.0
 """Seconds, as python-telegram-bot's own default for connect, read and pool."""
 MEDIA_TIMEOUT: Final = 20.0
 """Seconds to wait for the answer to an upload (PTB's media write timeout)."""
 
-_LOOPBACK: Final = frozenset({"localhost", "127.0.0.1", "::1"})
-"""Never proxied: the sandbox and a Bot API server on this machine are reached directly."""
-Proxy: TypeAlias = tuple[yarl.URL | None, dict[str, str] | None]
-"""The proxy's address, and the header with its credentials if it has some."""
 _KINDS: Final = {
     400: "bad_request",
     401: "unauthorized",
@@ -52,14 +48,22 @@ class AiohttpRequest(BaseRequest):
     timeout; an upload is bounded by `read_timeout` (at least MEDIA_TIMEOUT) instead.
     """
 
-    __slots__ = ("_counts", "_pool_size", "_proxies", "_session", "_timeouts")
+    __slots__ = ("_counts", "_pool_size", "_proxy", "_proxy_headers", "_proxy_url", "_session", "_timeouts")
 
-    def __init__(self, pool_size: int = 1, counts: PlatformMetrics | None = None) -> None:
+    def __init__(
+        self, pool_size: int = 1, counts: PlatformMetrics | None = None, proxy: Proxy | None = None
+    ) -> None:
+        """`proxy`: the one for the Bot API's address (`bot_api_proxy`); None connects directly."""
         self._pool_size = pool_size
         self._counts = counts
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, float | None, float | None], aiohttp.ClientTimeout] = {}
-        self._proxies: dict[str, Proxy] = {}
+        self._proxy = proxy
+        # A SOCKS proxy is the session's connector; an HTTP one is named to aiohttp on each request,
+        # without its credentials, which go in a header instead (so no error message can quote them).
+        http = proxy is not None and not proxy.socks
+        self._proxy_url = yarl.URL(proxy.address) if http and proxy else None
+        self._proxy_headers = proxy.authorization() if http and proxy else None
 
     @property
     def read_timeout(self) -> float:
@@ -67,12 +71,11 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._pool_size)
             self._session = aiohttp.ClientSession(
-                connector=connector,
+                connector=connector(self._proxy, limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
                 timeout=self._timeout(),
-                trust_env=False,  # it would look the proxy up again in a thread per request; see _proxy
+                trust_env=False,  # the proxy is Settings' (bot/proxies.py), not aiohttp's own reading
             )
 
     async def shutdown(self) -> None:
@@ -97,7 +100,7 @@ class AiohttpRequest(BaseRequest):
         if files:
             read = None if read is None else max(read, MEDIA_TIMEOUT, _seconds(write_timeout) or 0.0)
         timeout = self._timeout(_seconds(connect_timeout), read, _seconds(pool_timeout))
-        proxy, credentials = self._proxy(url)
+        credentials = self._proxy_headers
         # aiohttp sends proxy_headers with the CONNECT of an https tunnel; a plain http request
         # carries the credentials itself.
         tunnel = url.startswith("https:")
@@ -107,14 +110,17 @@ class AiohttpRequest(BaseRequest):
                 url,
                 data=_body(request_data, files),
                 timeout=timeout,
-                proxy=proxy,
+                proxy=self._proxy_url,
                 proxy_headers=credentials if tunnel else None,
                 headers=None if tunnel else credentials,
             ) as response:
                 status, body = response.status, await response.read()
-        except TimeoutError as err:  # aiohttp's own timeout errors are TimeoutErrors too
+        except (TimeoutError, ProxyTimeoutError) as err:  # aiohttp's own timeout errors are TimeoutErrors too
             self._count_network()
             raise TimedOut(f"Timed out: {err.__class__.__name__}") from err
+        except PROXY_ERRORS as err:  # a SOCKS proxy refused, or could not be reached
+            self._count_network()
+            raise NetworkError(f"{err.__class__.__name__}: {err}") from err
         except aiohttp.ClientError as err:
             self._count_network()
             # Some aiohttp errors quote the URL, and the URL holds the bot token.
@@ -133,16 +139,6 @@ class AiohttpRequest(BaseRequest):
     def _count_network(self) -> None:
         if self._counts is not None:
             self._counts.error(NETWORK)
-
-    def _proxy(self, url: str) -> Proxy:
-        """The proxy the environment names for this URL's host (HTTPS_PROXY, NO_PROXY…, as httpx
-        reads them), looked up once per host: the Bot API is one host."""
-        origin = url.split("/", 3)[:3]
-        key = "/".join(origin)
-        found = self._proxies.get(key)
-        if found is None:
-            found = self._proxies[key] = _environment_proxy(key)
-        return found
 
     def _timeout(
         self,
@@ -166,20 +162,9 @@ def error_kind(status: int, body: bytes) -> str:
     return _KINDS.get(status) or ("server_error" if status >= 500 else f"http_{status}")
 
 
-def _environment_proxy(origin: str) -> Proxy:
-    try:
-        target = yarl.URL(origin)
-    except ValueError:  # aiohttp will say what is wrong with the URL
-        return None, None
-    scheme, host = target.scheme, target.host
-    named = urllib.request.getproxies().get(scheme)
-    if not named or not host or host in _LOOPBACK or urllib.request.proxy_bypass(host):
-        return None, None
-    proxy = yarl.URL(named)
-    if not proxy.user:
-        return proxy, None
-    credentials = base64.b64encode(f"{proxy.user}:{proxy.password or ''}".encode()).decode()
-    return proxy.with_user(None), {"Proxy-Authorization": f"Basic {credentials}"}
+def bot_api_proxy(settings: Settings) -> Proxy | None:
+    """The proxy for TELEGRAM_API_BASE_URL (None: directly, as for a Bot API server on this machine)."""
+    return settings.proxies.for_url(settings.telegram_api_base_url)
 
 
 def _seconds(value: float | object | None) -> float | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from storage.models._base import utcnow
@@ -32,7 +33,8 @@ class PointsEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
-    delta: int
+    delta: int = Field(sa_type=BigInteger)
+    """64-bit: a large purchase can earn more than a 32-bit INTEGER holds (loyalty.MAX_ENTRY_POINTS)."""
     kind: str = Field(max_length=16)
     """earn, survey, birthday, bonus, adjust, redeem, refund, expire, merge_in, merge_out, forfeit."""
     reason: str = Field(default="", max_length=500)

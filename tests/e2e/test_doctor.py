@@ -30,6 +30,7 @@ from bot.demo.runner import free_port
 from bot.doctor.manifest import bot_scopes
 from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import SandboxServer, TelegramSandbox
+from tests.support.bot_process import slack_settings, telegram_settings
 
 BINARY = Path(sys.executable).parent / "retention-bot"
 SECRET = "doctor-signing-secret"
@@ -102,12 +103,8 @@ async def shop(tmp_path: Path, sqlite_url: str) -> AsyncIterator[Shop]:
         directory.mkdir()
         values = {
             "DATABASE_URL": sqlite_url,
-            "TELEGRAM_BOT_TOKEN": telegram.sandbox.token,
-            "TELEGRAM_API_BASE_URL": telegram.bot_api_base_url,
-            "SLACK_BOT_TOKEN": slack.state.ws.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": slack.api_url,
-            "SLACK_TEAM_CHANNEL": channel,
+            **telegram_settings(telegram),
+            **slack_settings(slack, channel, SECRET),
             "TIMEZONE": "Asia/Taipei",
             "DIGEST_TIME": "08:30",
         }

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.demo.runner import free_port
 from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
+from tests.support.bot_process import slack_settings, telegram_settings
 
 REPO = Path(__file__).resolve().parents[2]
 BINARY = Path(sys.executable).parent / "retention-bot"
@@ -97,12 +98,8 @@ async def test_a_copied_env_example_with_only_the_sandbox_values_filled_in_migra
             (REPO / ".env.example").read_text(encoding="utf-8"),
             {
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}",
-                "TELEGRAM_BOT_TOKEN": telegram.sandbox.token,
-                "TELEGRAM_API_BASE_URL": telegram.bot_api_base_url,
-                "SLACK_BOT_TOKEN": slack.state.ws.bot_token,
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_BASE_URL": slack.api_url,
-                "SLACK_TEAM_CHANNEL": channel,
+                **telegram_settings(telegram),
+                **slack_settings(slack, channel, SECRET),
                 "HTTP_PORT": str(port),
             },
         )

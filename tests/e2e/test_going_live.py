@@ -25,6 +25,7 @@ from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from tests.conftest import CDNOW
 from tests.e2e.test_env_example_setup import environment_without_settings, filled_in
+from tests.support.bot_process import slack_settings, telegram_settings
 
 REPO = Path(__file__).resolve().parents[2]
 HOME = "/srv/retention-bot"
@@ -112,12 +113,8 @@ async def test_the_readme_going_live_section_ends_with_doctor_all_green(tmp_path
             filled_in(
                 env_file.read_text(encoding="utf-8"),
                 {
-                    "TELEGRAM_BOT_TOKEN": telegram.sandbox.token,
-                    "TELEGRAM_API_BASE_URL": telegram.bot_api_base_url,
-                    "SLACK_BOT_TOKEN": slack.state.ws.bot_token,
-                    "SLACK_SIGNING_SECRET": SECRET,
-                    "SLACK_API_BASE_URL": slack.api_url,
-                    "SLACK_TEAM_CHANNEL": channel,
+                    **telegram_settings(telegram),
+                    **slack_settings(slack, channel, SECRET),
                     "SLACK_ADMIN_USER_IDS": boss,
                     "TIMEZONE": "Asia/Taipei",
                     "BUSINESS_NAME": "Tea House",

@@ -28,7 +28,7 @@ from storage.models import JobRun
 from tests.conftest import make_context
 from tests.e2e.telegram_harness import Chat, new_chat
 from tests.e2e.test_schedule_process import midday_zone
-from tests.support.bot_process import BotProcess, run_cli, running_bot
+from tests.support.bot_process import BotProcess, run_cli, running_bot, slack_settings
 
 SECRET = "metrics-signing-secret"
 WINDOW = 60.0
@@ -136,10 +136,7 @@ async def test_each_series_moves_when_its_event_happens_in_the_running_bot(
             "DATABASE_URL": sqlite_url,
             "TELEGRAM_BOT_TOKEN": tg.token,
             "TELEGRAM_API_BASE_URL": telegram.bot_api_base_url,
-            "SLACK_BOT_TOKEN": slack.state.ws.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": slack.api_url,
-            "SLACK_TEAM_CHANNEL": channel,
+            **slack_settings(slack, channel, SECRET),
             "SLACK_ADMIN_USER_IDS": boss,
             "RETENTION_CONFIG": str(rules),
             "TIMEZONE": tz.key,

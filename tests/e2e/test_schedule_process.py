@@ -28,7 +28,7 @@ from bot.services.customers import create_customer, link_chat
 from bot.services.purchases import record_purchase
 from storage.models import JobRun
 from tests.conftest import make_context
-from tests.support.bot_process import BotProcess, run_cli, running_bot
+from tests.support.bot_process import BotProcess, run_cli, running_bot, slack_settings
 
 SECRET = "schedule-signing-secret"
 LEAD = timedelta(seconds=40)
@@ -103,10 +103,7 @@ async def test_two_running_processes_post_the_digest_once_at_digest_time_and_not
 
         settings = {
             "DATABASE_URL": postgres_url,
-            "SLACK_BOT_TOKEN": sandbox.state.ws.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": sandbox.api_url,
-            "SLACK_TEAM_CHANNEL": channel,
+            **slack_settings(sandbox, channel, SECRET),
             "TIMEZONE": tz.key,
             "DIGEST_TIME": f"{due:%H:%M}",
         }
@@ -149,10 +146,7 @@ async def test_a_process_started_after_digest_time_catches_up_once_and_a_restart
 
         settings = {
             "DATABASE_URL": sqlite_url,
-            "SLACK_BOT_TOKEN": sandbox.state.ws.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": sandbox.api_url,
-            "SLACK_TEAM_CHANNEL": channel,
+            **slack_settings(sandbox, channel, SECRET),
             "TIMEZONE": tz.key,
             "DIGEST_TIME": f"{passed:%H:%M}",
         }
@@ -187,10 +181,7 @@ async def test_a_digest_slack_refuses_is_tried_six_times_on_growing_delays_then_
         dm = driver.dm_channel(boss)
         settings = {
             "DATABASE_URL": sqlite_url,
-            "SLACK_BOT_TOKEN": sandbox.state.ws.bot_token,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_BASE_URL": sandbox.api_url,
-            "SLACK_TEAM_CHANNEL": channel,
+            **slack_settings(sandbox, channel, SECRET),
             "SLACK_ADMIN_USER_IDS": boss,
             "TIMEZONE": tz.key,
             "DIGEST_TIME": f"{passed:%H:%M}",

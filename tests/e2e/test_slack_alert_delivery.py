@@ -159,14 +159,17 @@ async def test_a_post_slack_refuses_is_made_by_the_next_event_and_its_thread_lin
     sqlite_url: str, clock: ManualClock
 ) -> None:
     async with both_bots(sqlite_url, clock) as (world, ann):
-        world.driver.set_rate_limit("chat.postMessage", 0)  # Slack answers 429: certainly not posted
+        bot_user = world.sandbox.state.ws.bot_user_id
+        # The app is not in the channel: Slack answers not_in_channel, certainly not posted. (A 429
+        # is no refusal: the client waits out Retry-After and posts, SPEC §7.)
+        world.driver.remove(world.channel, bot_user)
 
         opened = await ann.say(COMPLAINT)
         assert opened.text is not None and "#1" in opened.text
         await world.settle()
         assert alerts_in(world.sandbox, world.channel) == []
 
-        world.driver.set_rate_limit("chat.postMessage", 6000)
+        world.driver.join(world.channel, bot_user)  # /invite @retention-bot
         added = await ann.say(FOLLOW_UPS[0])
         assert added.text is not None and "#1" in added.text
         await world.settle()

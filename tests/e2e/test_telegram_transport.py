@@ -15,8 +15,9 @@ from prometheus_client import generate_latest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.config import Settings
 from bot.metrics import Metrics
-from handlers.telegram.transport import AiohttpRequest
+from handlers.telegram.transport import AiohttpRequest, bot_api_proxy
 
 TOKEN = "123456:AAH-transport-test-token"
 ME = {"id": 1, "is_bot": True, "first_name": "Shop", "username": "shop_bot"}
@@ -143,14 +144,26 @@ async def test_an_error_quoting_the_url_leaves_the_token_out(transport: AiohttpR
     assert TOKEN not in str(caught.value) and "/bot…/getMe" in str(caught.value)
 
 
+def proxied(base_url: str, pool: int = 1) -> AiohttpRequest:
+    """The transport as the bot builds it: the proxy Settings name (here: the environment) for this
+    Bot API address."""
+    settings = Settings(_env_file=None, telegram_api_base_url=base_url)  # type: ignore[call-arg]
+    return AiohttpRequest(pool, proxy=bot_api_proxy(settings))
+
+
+def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
 async def test_the_proxy_named_in_the_environment_carries_the_requests(
     server: tuple[str, Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     base, recorder = server  # the recorder stands in for the proxy: it answers whatever it is sent
+    clear_proxies(monkeypatch)
     monkeypatch.setenv("http_proxy", f"http://shop:pw@{base.removeprefix('http://')}")
-    monkeypatch.delenv("no_proxy", raising=False)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    bot = Bot(TOKEN, base_url="http://telegram.invalid/bot", request=AiohttpRequest(1))
+    bot = Bot(TOKEN, base_url="http://telegram.invalid/bot", request=proxied("http://telegram.invalid/bot"))
     async with bot:
         assert (await bot.get_me()).username == "shop_bot"
     credentials = "Basic " + base64.b64encode(b"shop:pw").decode()
@@ -158,14 +171,16 @@ async def test_the_proxy_named_in_the_environment_carries_the_requests(
     assert recorder.seen[-1]["proxy_auth"] == credentials
 
     monkeypatch.setenv("https_proxy", f"http://shop:pw@{base.removeprefix('http://')}")
-    tunnel = Bot(TOKEN, base_url="https://telegram.invalid/bot", request=AiohttpRequest(1))
+    tunnel = Bot(
+        TOKEN, base_url="https://telegram.invalid/bot", request=proxied("https://telegram.invalid/bot")
+    )
     with pytest.raises(NetworkError):  # the stand-in proxy refuses the tunnel
         async with tunnel:
             pass
     assert recorder.seen[-1] == {"tunnel to": "telegram.invalid", "proxy_auth": credentials}
 
     monkeypatch.setenv("no_proxy", "telegram.invalid")
-    direct = AiohttpRequest(1)
+    direct = proxied("http://telegram.invalid/bot")
     await direct.initialize()
     try:
         with pytest.raises(NetworkError):  # not proxied: the name does not resolve
@@ -179,7 +194,13 @@ async def test_this_machine_is_reached_directly_whatever_proxy_is_set(
 ) -> None:
     base, recorder = server  # the sandbox of `make demo` on a machine with a company proxy
     monkeypatch.setenv("http_proxy", "http://proxy.invalid:3128")
-    bot = Bot(TOKEN, base_url=f"{base}/bot", request=AiohttpRequest(1))
+    monkeypatch.setenv("all_proxy", "socks5://proxy.invalid:1080")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    local = Settings(_env_file=None, telegram_api_base_url="http://localhost:8081/bot")  # type: ignore[call-arg]
+    assert bot_api_proxy(local) is None
+    url = f"{base}/bot"
+    bot = Bot(TOKEN, base_url=url, request=proxied(url), get_updates_request=proxied(url))
     async with bot:
         assert (await bot.get_me()).username == "shop_bot"
     assert recorder.seen[-1]["host"].startswith("127.0.0.1:")

@@ -37,7 +37,14 @@ def on_telegram(ctx: AppContext, name: str, *, promotions: bool = True) -> Custo
 
 def test_the_automations_are_registered_next_to_the_digest(ctx: AppContext) -> None:
     names = [j.name for j in default_jobs(ctx)]
-    assert names == ["score", "post-purchase-survey", "points-expiry", "birthdays", "winback"]
+    assert names == [
+        "score",
+        "post-purchase-survey",
+        "points-expiry",
+        "birthdays",
+        "winback",
+        "forget-replays",
+    ]
 
 
 async def test_without_telegram_the_bonus_is_credited_once_and_nothing_is_sent(

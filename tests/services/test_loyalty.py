@@ -184,3 +184,55 @@ def test_amounts_are_decimal_not_float(ctx: AppContext) -> None:
     ann = new_customer(ctx)
     recorded = buy(ctx, ann, "0.10")
     assert recorded.purchase.amount == Decimal("0.10")
+
+
+def test_a_purchase_earning_more_points_than_32_bits_hold_is_credited_exactly(ctx: AppContext) -> None:
+    ann = new_customer(ctx)
+    recorded = buy(ctx, ann, "3000000000")  # 3e9 points: past 2**31 - 1, the old INTEGER column's ceiling
+    assert recorded.points == 3_000_000_000
+    assert _balance(ctx, ann.id) == (3_000_000_000, 0)
+    refund = refund_purchase(ctx.uow(), ctx.clock, order_id=recorded.purchase.order_id, actor="slack:U1")
+    assert refund.points_reversed == 3_000_000_000
+    assert _balance(ctx, ann.id) == (0, 0)
+
+
+def test_an_adjustment_above_the_bound_is_refused_clearly_and_changes_nothing(ctx: AppContext) -> None:
+    ann = new_customer(ctx)
+    assert ann.id is not None
+    for delta in (loyalty.MAX_ADJUSTMENT + 1, -(loyalty.MAX_ADJUSTMENT + 1), 2**63):
+        with pytest.raises(InvalidInput, match="at most 1,000,000 points"):
+            loyalty.adjust_points(
+                ctx.uow(),
+                ctx.clock,
+                ctx.rules,
+                customer_id=ann.id,
+                delta=delta,
+                reason="typo",
+                actor="slack:U1",
+                actor_is_admin=True,
+                idempotency_key=f"big-{delta}",
+            )
+    assert _balance(ctx, ann.id) == (0, 0)
+    entry, created = loyalty.adjust_points(
+        ctx.uow(),
+        ctx.clock,
+        ctx.rules,
+        customer_id=ann.id,
+        delta=loyalty.MAX_ADJUSTMENT,
+        reason="migrated balance",
+        actor="slack:U1",
+        actor_is_admin=True,
+        idempotency_key="at-the-bound",
+    )
+    assert created and entry.delta == 1_000_000
+    assert _balance(ctx, ann.id) == (1_000_000, 0)
+
+
+def test_a_ledger_entry_too_large_for_the_column_is_refused_before_it_is_written(ctx: AppContext) -> None:
+    ctx.rules = BusinessRules(earning=EarningRules(points_per_currency_unit=Decimal(10_000_000)))
+    ann = new_customer(ctx)
+    with pytest.raises(InvalidInput, match="more points than one entry can hold"):
+        buy(ctx, ann, "9999999999", order_id="absurd")  # 1e17 points: the rules, not the shop, are wrong
+    assert _balance(ctx, ann.id) == (0, 0)
+    ctx.rules = BusinessRules()
+    assert buy(ctx, ann, "10", order_id="absurd").created  # nothing of the refused purchase was kept

@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from bot.sandbox.slack import SlackSandbox
+from bot.sandbox.telegram import SandboxServer
 from tests.support.demo import PLATFORM_VARIABLES
 
 BINARY = Path(sys.executable).parent / "retention-bot"
@@ -52,6 +54,21 @@ class BotProcess:
         return payload
 
 
+def telegram_settings(server: SandboxServer) -> dict[str, str]:
+    """The settings that point a bot at the sandbox Telegram `server`."""
+    return {"TELEGRAM_BOT_TOKEN": server.sandbox.token, "TELEGRAM_API_BASE_URL": server.bot_api_base_url}
+
+
+def slack_settings(sandbox: SlackSandbox, channel: str, signing_secret: str) -> dict[str, str]:
+    """The settings that point a bot at the sandbox Slack workspace, HTTP mode, `channel` the team's."""
+    return {
+        "SLACK_BOT_TOKEN": sandbox.state.ws.bot_token,
+        "SLACK_SIGNING_SECRET": signing_secret,
+        "SLACK_API_BASE_URL": sandbox.api_url,
+        "SLACK_TEAM_CHANNEL": channel,
+    }
+
+
 def clean_env(settings: Mapping[str, str]) -> dict[str, str]:
     """The caller's environment without anything that points the bot elsewhere, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES and k != "DIGEST_TIME"}
@@ -81,9 +98,12 @@ async def running_bot(
     *args: str,
     parts: tuple[str, ...] = ("scheduler",),
     start_timeout: float = 60,
+    port: int | None = None,
 ) -> AsyncIterator[BotProcess]:
-    """`retention-bot run ARGS` in `directory` until every one of `parts` runs; SIGTERM afterwards."""
-    port = free_port()
+    """`retention-bot run ARGS` in `directory` until every one of `parts` runs; SIGTERM afterwards.
+
+    `port`: the HTTP port, when a setting must name it before the start (a webhook URL)."""
+    port = port or free_port()
     log = directory / f"bot-{port}.log"
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(

@@ -130,6 +130,18 @@ class SlackDriver(Actions):
                 target.members.add(user)
             self.state.touch()
 
+    def remove(self, channel: str, user: str) -> None:
+        """Take `user` (or the app's bot user: /kick @app) out of `channel`."""
+        target = self.state.find_channel(channel)
+        if target is None or user not in self.state.users:
+            raise SandboxError(f"cannot remove {user!r} from {channel!r}")
+        with self.state.locked():
+            if user == self.state.ws.bot_user_id:
+                target.bot_member = False
+            else:
+                target.members.discard(user)
+            self.state.touch()
+
     def dm_channel(self, user: str) -> str:
         """The app's DM channel id with `user` (the Messages tab), opening it if needed."""
         return self.state.dm_channel(self._user(user)).id

@@ -70,7 +70,8 @@ async def deliver(
         **(extra_headers or {}),
     }
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=ack_timeout) as client:
+    # Slack's side calling the bot: never through the proxy this machine's environment names.
+    async with httpx.AsyncClient(timeout=ack_timeout, trust_env=False) as client:
         try:
             response = await client.post(url, content=body.encode(), headers=headers)
         except httpx.TimeoutException:

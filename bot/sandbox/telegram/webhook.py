@@ -61,7 +61,8 @@ class WebhookPump:
 
     async def _run(self) -> None:
         failures = 0
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0)) as client:
+        # Telegram's side calling the bot: never through the proxy this machine's environment names.
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0), trust_env=False) as client:
             while True:
                 job = await self.state.feed.wait_for(self._next, timeout=None)
                 if job is None:
