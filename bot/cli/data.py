@@ -196,7 +196,7 @@ def export_customer_command(customer: Annotated[str, typer.Argument(help="The cu
         require_current(ctx.engine)
         found = find_customer(ctx.uow(), customer, default_region=ctx.settings.default_phone_region)
         assert found.id is not None
-        typer.echo(export_json(ctx.uow(), ctx.clock, found.id))
+        typer.echo(export_json(ctx.uow(), ctx.clock, found.id, actor="cli"))
 
 
 @forget_app.command("customer")

@@ -168,6 +168,8 @@ class ScheduleRules(_Rule):
 
 
 class BusinessRules(_Rule):
+    max_staff_purchase: Decimal = Field(default=Decimal(500), ge=0)
+    """A `/crm purchase` above this amount needs an admin (SPEC §10); staff record up to it."""
     earning: EarningRules = EarningRules()
     tiers: TierRules = TierRules()
     rewards: tuple[RewardRule, ...] = (

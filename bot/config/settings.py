@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     slack_api_base_url: str = "https://slack.com/api/"
     slack_team_channel: str | None = None
     slack_admin_user_ids: str = ""
+    slack_staff_user_ids: str = ""
+    slack_staff_group: str | None = None
     slack_thread_relay: str = "button"
 
     http_host: str = "127.0.0.1"
@@ -158,4 +160,14 @@ class Settings(BaseSettings):
 
     @property
     def admin_user_ids(self) -> frozenset[str]:
-        return frozenset(part.strip() for part in self.slack_admin_user_ids.split(",") if part.strip())
+        return _ids(self.slack_admin_user_ids)
+
+    @property
+    def staff_user_ids(self) -> frozenset[str]:
+        """SLACK_STAFF_USER_IDS; with it and SLACK_STAFF_GROUP unset, every full member is staff (§10)."""
+        return _ids(self.slack_staff_user_ids)
+
+
+def _ids(value: str) -> frozenset[str]:
+    """A comma-separated list of Slack user ids (spaces around the commas are fine)."""
+    return frozenset(part.strip() for part in value.split(",") if part.strip())

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
+from bot.services.audit import record_audit
 from bot.services.errors import CustomerNotFound
 from bot.services.interactions import recent_interactions
 from bot.services.ledger import Balance
@@ -68,3 +69,13 @@ def customer_card(
             recent=tuple(recent_interactions(uow, customer_id, limit=5)),
             telegram_linked=any(i.platform == "telegram" for i in identities),
         )
+
+
+def show_customer_card(
+    uow: UnitOfWork, clock: Clock, rules: BusinessRules, tz: ZoneInfo, customer_id: int, *, actor: str
+) -> CustomerCard:
+    """The card, for a person to read: the read lands in the audit log (who, which customer, when)."""
+    with uow:
+        card = customer_card(uow, clock, rules, tz, customer_id)
+        record_audit(uow, actor=actor, action="customer.view", at=clock.now(), customer_id=customer_id)
+        return card

@@ -48,7 +48,7 @@ def act_on_digest(
         if action == "assign":
             follow_ups.assign(uow, clock, customer_id=customer_id, staff_id=staff_id, actor=actor)
         elif action == "contacted":
-            follow_ups.mark_contacted(uow, clock, customer_id=customer_id, staff_id=staff_id)
+            follow_ups.mark_contacted(uow, clock, customer_id=customer_id, staff_id=staff_id, actor=actor)
         elif action == "snooze":
             assert snooze_until is not None
             follow_ups.snooze(

@@ -38,11 +38,19 @@ def assign(uow: UnitOfWork, clock: Clock, *, customer_id: int, staff_id: int, ac
 
 
 def mark_contacted(
-    uow: UnitOfWork, clock: Clock, *, customer_id: int, staff_id: int, note: str = ""
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: int,
+    staff_id: int,
+    note: str = "",
+    actor: str | None = None,
 ) -> FollowUp:
-    """Log a staff "contacted" interaction on the customer's timeline."""
+    """Log a staff "contacted" interaction on the customer's timeline (audited when `actor` is given)."""
     now = clock.now()
     with uow:
+        if actor is not None:
+            record_audit(uow, actor=actor, action="follow_up.contacted", at=now, customer_id=customer_id)
         log_interaction(
             uow,
             clock,

@@ -9,6 +9,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.clock import Clock
+from bot.services.audit import record_audit
 from bot.services.customers import follow_merges, link_chat
 from bot.services.errors import InvalidInput
 from storage import repositories as repo
@@ -30,6 +31,7 @@ def create_link_code(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: 
             expires_at=now + VALID_FOR,
         )
         uow.session.add(code)
+        record_audit(uow, actor=actor, action="customer.link_code", at=now, customer_id=customer_id)
         return code
 
 

@@ -108,8 +108,12 @@ def export_customer(uow: UnitOfWork, clock: Clock, customer_id: int) -> dict[str
     return result
 
 
-def export_json(uow: UnitOfWork, clock: Clock, customer_id: int) -> str:
-    return json.dumps(export_customer(uow, clock, customer_id), ensure_ascii=False, indent=2)
+def export_json(uow: UnitOfWork, clock: Clock, customer_id: int, *, actor: str) -> str:
+    """The export as a JSON document; who asked for it lands in the audit log."""
+    with uow:
+        data = export_customer(uow, clock, customer_id)
+        record_audit(uow, actor=actor, action="customer.export", at=clock.now(), customer_id=customer_id)
+        return json.dumps(data, ensure_ascii=False, indent=2)
 
 
 def forget_customer(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: str) -> Customer:

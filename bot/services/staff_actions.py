@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
 from bot.events import PointsAdjusted
 from bot.services import follow_ups, tickets
 from bot.services.alerts import customer_reachable
+from bot.services.audit import record_audit
+from bot.services.authorization import Role, check_staff_purchase
 from bot.services.errors import InvalidInput
 from bot.services.inbound import claim_inbound
 from bot.services.interactions import log_interaction
 from bot.services.ledger import Balance
 from bot.services.loyalty import adjust_points, current_balance
+from bot.services.purchases import RecordedPurchase, record_purchase
 from storage import repositories as repo
 from storage.models import Interaction, PointsEntry, Ticket
 from storage.uow import UnitOfWork
@@ -90,9 +95,11 @@ def log_staff_interaction(
     staff_id: int,
     kind: str,
     text: str,
+    actor: str,
     source_event_id: str | None = None,
 ) -> tuple[Interaction, bool]:
-    """A call, visit, email or note a staff member records on the customer's timeline (with sentiment)."""
+    """A call, visit, email or note a staff member records on the customer's timeline (with sentiment),
+    audited (the kind, not the words: an audit entry outlives an erasure's edits less easily)."""
     if kind not in LOG_KINDS:
         raise InvalidInput(f"unknown kind {kind!r}: use {', '.join(LOG_KINDS)}")
     if not text.strip():
@@ -101,7 +108,7 @@ def log_staff_interaction(
     with uow:
         if repo.customer_by_id(uow.session, customer_id) is None:
             raise InvalidInput(f"no customer {customer_id}")
-        return log_interaction(
+        logged, created = log_interaction(
             uow,
             clock,
             customer_id=customer_id,
@@ -112,6 +119,11 @@ def log_staff_interaction(
             staff_id=staff_id,
             source_event_id=source_event_id,
         )
+        if created:
+            record_audit(
+                uow, actor=actor, action="interaction.log", at=clock.now(), customer_id=customer_id, kind=kind
+            )
+        return logged, created
 
 
 def act_on_alert(
@@ -132,7 +144,9 @@ def act_on_alert(
         if action == "assign":
             follow_ups.assign(uow, clock, customer_id=ticket.customer_id, staff_id=staff_id, actor=actor)
         elif action == "contacted":
-            follow_ups.mark_contacted(uow, clock, customer_id=ticket.customer_id, staff_id=staff_id)
+            follow_ups.mark_contacted(
+                uow, clock, customer_id=ticket.customer_id, staff_id=staff_id, actor=actor
+            )
         else:
             tickets.resolve_ticket(uow, clock, ticket_id=ticket_id, actor=actor)
         return True
@@ -167,6 +181,7 @@ def thread_message(
     staff_name: str,
     text: str,
     relay_all: bool,
+    actor: str,
 ) -> ThreadOutcome:
     """A staff message in an alert's thread: an internal note, or (relay mode `all`) a reply.
 
@@ -178,7 +193,16 @@ def thread_message(
             return ThreadOutcome(ticket, "duplicate")
         customer = repo.customer_by_id(uow.session, ticket.customer_id)
         reachable = customer is not None and customer_reachable(uow, customer)
-        if relay_all and reachable:
+        relayed = relay_all and reachable
+        record_audit(
+            uow,
+            actor=actor,
+            action="customer.reply" if relayed else "ticket.note",
+            at=clock.now(),
+            customer_id=ticket.customer_id,
+            ticket_id=ticket.id,
+        )
+        if relayed:
             tickets.reply_to_customer(
                 uow,
                 clock,
@@ -194,3 +218,79 @@ def thread_message(
             uow, clock, ticket_id=ticket.id, staff_id=staff_id, text=text, source_event_id=f"slack:{key}"
         )
         return ThreadOutcome(ticket, "noted_unreachable" if relay_all else "noted")
+
+
+def record_staff_purchase(
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: ZoneInfo,
+    *,
+    customer_id: int,
+    amount: Decimal,
+    note: str,
+    actor: str,
+    actor_role: Role | None,
+) -> RecordedPurchase:
+    """`/crm purchase`: staff up to the rules' `max_staff_purchase`, admins above it; audited."""
+    check_staff_purchase(actor_role, amount, rules.max_staff_purchase)
+    with uow:
+        recorded = record_purchase(
+            uow,
+            clock,
+            rules,
+            tz,
+            customer_id=customer_id,
+            amount=amount,
+            note=note,
+            source="slack",
+            actor=actor,
+        )
+        if recorded.created:
+            record_audit(
+                uow,
+                actor=actor,
+                action="purchase.record",
+                at=clock.now(),
+                customer_id=customer_id,
+                order_id=recorded.purchase.order_id,
+                amount=str(amount),
+                points=recorded.points,
+            )
+        return recorded
+
+
+def reply_from_alert(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: int,
+    ticket_id: int | None,
+    staff_id: int,
+    staff_name: str,
+    text: str,
+    source_event_id: str,
+    actor: str,
+) -> bool:
+    """The alert's Reply to customer modal: sent once per submission, audited."""
+    with uow:
+        sent = tickets.reply_to_customer(
+            uow,
+            clock,
+            customer_id=customer_id,
+            ticket_id=ticket_id,
+            staff_id=staff_id,
+            staff_name=staff_name,
+            text=text,
+            source_event_id=source_event_id,
+        )
+        if sent:
+            record_audit(
+                uow,
+                actor=actor,
+                action="customer.reply",
+                at=clock.now(),
+                customer_id=customer_id,
+                ticket_id=ticket_id,
+            )
+        return sent

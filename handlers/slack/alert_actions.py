@@ -17,8 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import translator
 from bot.services.alerts import alert_view
-from bot.services.staff_actions import AlertAction, act_on_alert, snooze_from_alert
-from bot.services.tickets import reply_to_customer
+from bot.services.staff_actions import AlertAction, act_on_alert, reply_from_alert, snooze_from_alert
 from handlers.slack.alerts import AlertPoster
 from handlers.slack.args import clean_input
 from handlers.slack.blocks import alert as blocks
@@ -141,7 +140,7 @@ class AlertActions:
             alert = await ctx.call(alert_view, int(meta["ticket"]))
             assert staff.id is not None and alert.customer.id is not None
             sent = await ctx.call(
-                reply_to_customer,
+                reply_from_alert,
                 ctx.clock,
                 customer_id=alert.customer.id,
                 ticket_id=alert.ticket.id,
@@ -149,6 +148,7 @@ class AlertActions:
                 staff_name=person.name,
                 text=text,
                 source_event_id=f"slack-view:{view_id}",
+                actor=actor(user_id),
             )
             if sent and alert.ticket.slack_ts:
                 await client.chat_postMessage(

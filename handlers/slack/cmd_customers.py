@@ -9,18 +9,18 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.customer_card import customer_card
+from bot.services.customer_card import show_customer_card
 from bot.services.customers import find_customer, search_customers
 from bot.services.errors import CustomerNotFound
 from bot.services.links import create_link_code
-from bot.services.purchases import record_purchase, refund_purchase
-from bot.services.staff_actions import LOG_KINDS, log_staff_interaction
+from bot.services.purchases import refund_purchase
+from bot.services.staff_actions import LOG_KINDS, log_staff_interaction, record_staff_purchase
 from bot.text.amounts import amount_locale
 from handlers.slack.args import customer_before, parse_purchase, take_customer, whole_customer
 from handlers.slack.blocks import card as card_blocks
 from handlers.slack.blocks.common import display_name, escape, money, sentiment_label
 from handlers.slack.crm_command import Crm, CrmCall
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import SlackDeps, actor
 from handlers.slack.replies import UsageError, answering
 from handlers.slack.telegram_bot import TelegramBotName, deep_link
 from storage.models import Customer
@@ -43,7 +43,9 @@ async def find(call: CrmCall) -> None:
         await call.reply(text, card_blocks.pick_list(call.t, query, matches))
         return
     assert matches[0].id is not None
-    card = await ctx.call(customer_card, ctx.clock, ctx.rules, ctx.settings.tz, matches[0].id)
+    card = await ctx.call(
+        show_customer_card, ctx.clock, ctx.rules, ctx.settings.tz, matches[0].id, actor=call.actor
+    )
     await call.reply(
         card.customer.name or card.customer.external_id,
         card_blocks.customer_card(call.t, card, ctx.settings.tz),
@@ -71,6 +73,7 @@ async def log(call: CrmCall) -> None:
         staff_id=staff.id,
         kind=kind,
         text=text,
+        actor=call.actor,
     )
     label = sentiment_label(call.t, interaction.sentiment)
     mood = " " + call.t.format("slack.log.sentiment", label=label) if label else ""
@@ -86,15 +89,15 @@ async def purchase(call: CrmCall) -> None:
     customer = await resolve(call, args.customer)
     assert customer.id is not None
     recorded = await ctx.call(
-        record_purchase,
+        record_staff_purchase,
         ctx.clock,
         ctx.rules,
         ctx.settings.tz,
         customer_id=customer.id,
         amount=args.amount,
         note=args.note[:500],
-        source="slack",
         actor=call.actor,
+        actor_role=call.role,
     )
     await call.reply(
         call.t.format(
@@ -174,7 +177,9 @@ async def _show_card(
         await respond(text=text, response_type="ephemeral")
 
     async def show() -> None:
-        card = await ctx.call(customer_card, ctx.clock, ctx.rules, ctx.settings.tz, customer_id)
+        card = await ctx.call(
+            show_customer_card, ctx.clock, ctx.rules, ctx.settings.tz, customer_id, actor=actor(user_id)
+        )
         await respond(
             text=card.customer.name or card.customer.external_id,
             blocks=card_blocks.customer_card(t, card, ctx.settings.tz),

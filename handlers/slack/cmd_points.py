@@ -10,7 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services.customer_card import customer_card
+from bot.services.customer_card import show_customer_card
 from bot.services.errors import InvalidInput
 from bot.services.loyalty import current_balance
 from bot.services.merge import merge_customers
@@ -26,7 +26,6 @@ from handlers.slack.replies import UsageError, answering
 
 async def points(call: CrmCall) -> None:
     args = parse_points(call.args)
-    staff = await call.staff()
     customer = await resolve(call, args.customer)
     ctx = call.deps.ctx
     assert customer.id is not None
@@ -40,7 +39,7 @@ async def points(call: CrmCall) -> None:
         note=args.note,
         quiet=args.quiet,
         actor=call.actor,
-        actor_is_admin=staff.role == "admin",
+        actor_is_admin=call.role == "admin",
         idempotency_key=f"slack-points:{call.trigger_id or uuid.uuid4().hex}",
     )
     told = "slack.points.quiet" if args.quiet else "slack.points.told"
@@ -66,8 +65,9 @@ async def merge(call: CrmCall) -> None:
         raise InvalidInput("cannot merge a customer into itself")
     ctx = call.deps.ctx
     assert keep.id is not None and duplicate.id is not None
-    keep_card = await ctx.call(customer_card, ctx.clock, ctx.rules, ctx.settings.tz, keep.id)
-    duplicate_card = await ctx.call(customer_card, ctx.clock, ctx.rules, ctx.settings.tz, duplicate.id)
+    tz, who = ctx.settings.tz, call.actor
+    keep_card = await ctx.call(show_customer_card, ctx.clock, ctx.rules, tz, keep.id, actor=who)
+    duplicate_card = await ctx.call(show_customer_card, ctx.clock, ctx.rules, tz, duplicate.id, actor=who)
     await call.reply(
         call.t.format("slack.merge.question"),
         card_blocks.merge_confirmation(call.t, keep_card, duplicate_card),

@@ -36,6 +36,7 @@ from handlers.slack import (
     shortcuts,
     threads,
 )
+from handlers.slack.access import Gatekeeper
 from handlers.slack.deps import SlackDeps
 from handlers.slack.web_client import close_client, http_proxy_url, keep_proxy, slack_client, slack_proxy
 
@@ -65,6 +66,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
         await next_()
 
     app.middleware(count_update)
+    app.middleware(Gatekeeper(deps))  # who may do what (§10): before any listener, on every path
     crm = crm_command.register(app, deps)
     cmd_customers.register(app, deps, crm)
     cmd_points.register(app, deps, crm)

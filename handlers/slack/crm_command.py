@@ -9,13 +9,17 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.i18n import Translator
+from bot.services.authorization import Role
+from handlers.slack.access import role_in
 from handlers.slack.args import clean_input, first_word
 from handlers.slack.blocks.common import Block, escape
-from handlers.slack.deps import Person, SlackDeps, actor
+from handlers.slack.deps import SlackDeps, actor
+from handlers.slack.people import Person
 from handlers.slack.replies import answering
 from storage.models import StaffMember
 
@@ -34,6 +38,8 @@ class CrmCall:
     args: str
     channel_id: str
     trigger_id: str
+    role: Role | None = None
+    """Staff or admin, as the gate decided for this request (handlers/slack/access.py)."""
 
     @property
     def actor(self) -> str:
@@ -82,12 +88,20 @@ class Crm:
         return "\n".join([t.format("slack.help.header"), *(f"• {line}" for line in lines)])
 
     async def listener(
-        self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+        self,
+        ack: AsyncAck,
+        command: dict[str, Any],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
     ) -> None:
         await ack()
-        self.deps.background.spawn(self._dispatch(command, respond, client), name="crm")
+        role = role_in(context)
+        self.deps.background.spawn(self._dispatch(command, respond, client, role), name="crm")
 
-    async def _dispatch(self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient) -> None:
+    async def _dispatch(
+        self, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient, role: Role | None
+    ) -> None:
         person, t = await self.deps.person(client, str(command["user_id"]))
         name, args = first_word(clean_input(str(command.get("text") or "")))
         call = CrmCall(
@@ -99,6 +113,7 @@ class Crm:
             args=args,
             channel_id=str(command.get("channel_id") or ""),
             trigger_id=str(command.get("trigger_id") or ""),
+            role=role,
         )
         subcommand = self._subcommands.get(name)
         if subcommand is None:

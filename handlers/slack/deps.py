@@ -9,22 +9,16 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.context import AppContext
 from bot.i18n import Translator, translator
 from bot.services.staff import ensure_staff
-from handlers.slack.notify import api_error
+from handlers.slack.people import TEAM_LANGUAGE, People, Person, StaffGroup
 from storage.models import StaffMember
 
 log = logging.getLogger(__name__)
-
-TEAM_LANGUAGE = "en"
-"""Messages many people read (alerts in the team channel) are in English."""
-
 
 BACKGROUND_LIMIT = 4
 """Jobs running at once. Each mostly waits on a database thread; more of them only fight the event
@@ -74,58 +68,15 @@ class Background:
             await asyncio.wait(list(self._tasks), timeout=remaining)
 
 
-@dataclass(frozen=True)
-class Person:
-    user_id: str
-    name: str
-    language: str
-
-
-def language_from_slack_locale(locale: str | None) -> str:
-    """English, unless the person's Slack runs in Chinese (zh-CN → Simplified, zh-TW → Traditional)."""
-    tag = (locale or "").lower().replace("_", "-")
-    if tag in ("zh-tw", "zh-hk", "zh-mo") or tag.startswith("zh-hant"):
-        return "zh-Hant"
-    if tag.startswith("zh"):
-        return "zh-Hans"
-    return "en"
-
-
-@dataclass
-class People:
-    """Slack users' display names and languages, asked once per user (users.info) and remembered."""
-
-    _known: dict[str, Person] = field(default_factory=dict)
-
-    def peek(self, user_id: str) -> Person | None:
-        """The person if already known (no API call: for answers due within the ack)."""
-        return self._known.get(user_id)
-
-    async def get(self, client: AsyncWebClient, user_id: str) -> Person:
-        known = self._known.get(user_id)
-        if known is not None:
-            return known
-        try:
-            info = await client.users_info(user=user_id, include_locale=True)
-            user: dict[str, Any] = info.get("user") or {}
-            profile: dict[str, Any] = user.get("profile") or {}
-            name = str(profile.get("display_name") or user.get("real_name") or user.get("name") or user_id)
-            person = Person(user_id, name, language_from_slack_locale(user.get("locale")))
-        except SlackApiError as exc:  # a missing scope must not stop the command: fall back to the id
-            log.warning("users.info for %s failed: %s", user_id, api_error(exc))
-            return Person(user_id, user_id, TEAM_LANGUAGE)
-        except (aiohttp.ClientError, TimeoutError) as exc:  # Slack unreachable: not remembered
-            log.warning("users.info for %s failed: %s", user_id, type(exc).__name__)
-            return Person(user_id, user_id, TEAM_LANGUAGE)
-        self._known[user_id] = person
-        return person
-
-
 @dataclass
 class SlackDeps:
     ctx: AppContext
     background: Background = field(default_factory=Background)
     people: People = field(default_factory=People)
+    staff_group: StaffGroup = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.staff_group = StaffGroup(self.ctx.settings.slack_staff_group)
 
     @property
     def settings(self) -> Settings:

@@ -25,8 +25,8 @@ from bot.services.digest import Digest, build_digest
 from bot.services.digest_chart import chart_title, digest_chart_png
 from bot.services.digest_record import JOB_NAME, DigestRecord, day_run, save_record
 from handlers.slack.blocks import digest as blocks
-from handlers.slack.deps import TEAM_LANGUAGE
 from handlers.slack.notify import api_error, slack_fix
+from handlers.slack.people import TEAM_LANGUAGE
 from handlers.slack.web_client import close_client, slack_client
 
 log = logging.getLogger(__name__)

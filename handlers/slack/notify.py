@@ -10,11 +10,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 log = logging.getLogger(__name__)
 
 
-async def notify_user(client: AsyncWebClient, user_id: str, channel: str | None, text: str) -> None:
-    """An ephemeral message in `channel`; the app's DM when it cannot post there (not a member)."""
+async def notify_user(
+    client: AsyncWebClient, user_id: str, channel: str | None, text: str, *, thread_ts: str | None = None
+) -> None:
+    """An ephemeral message in `channel` (in the thread `thread_ts`, if given); the app's DM when it
+    cannot post there (not a member)."""
     if channel:
         try:
-            await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            if thread_ts:
+                await client.chat_postEphemeral(channel=channel, user=user_id, text=text, thread_ts=thread_ts)
+            else:
+                await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
             return
         except SlackApiError as exc:
             log.info("ephemeral in %s failed (%s); using the DM", channel, api_error(exc))

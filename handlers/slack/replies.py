@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.i18n import Translator
+from bot.services.authorization import PurchaseOverCap, RoleRequired
 from bot.services.errors import (
     AlreadyDone,
     AmbiguousCustomer,
@@ -16,7 +17,7 @@ from bot.services.errors import (
     NotAllowed,
     OrderNotFound,
 )
-from handlers.slack.blocks.common import clip, escape
+from handlers.slack.blocks.common import clip, escape, money
 from storage.models import Customer
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ def describe_error(error: DomainError, t: Translator) -> str:
         return t.format(
             "slack.error.ambiguous", query=escape(clip(error.query, 100)), count=len(error.candidates)
         ) + ("\n" + lines if lines else "")
+    if isinstance(error, PurchaseOverCap):
+        return t.format(
+            "slack.access.purchase_over_cap", amount=money(t, error.amount), cap=money(t, error.cap)
+        )
+    if isinstance(error, RoleRequired):
+        role = t.format(f"slack.access.role.{error.needed}")
+        what = t.format("slack.access.what.command")
+        return t.format("slack.access.needs", what=what, role=role)
     if isinstance(error, NotAllowed):
         return t.format("slack.error.not_admin")
     if isinstance(error, OrderNotFound):

@@ -19,7 +19,7 @@ from bot.services.staff_actions import log_staff_interaction
 from handlers.slack.args import clean_input
 from handlers.slack.blocks import shortcut as blocks
 from handlers.slack.blocks.common import display_name
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import SlackDeps, actor
 from handlers.slack.notify import notify_user
 from handlers.slack.replies import answering, describe_error
 from storage.models import Customer
@@ -88,6 +88,7 @@ async def _log(
             kind=kind,
             text=text,
             source_event_id=f"slack-message:{channel}:{meta.get('ts')}:{customer.id}",
+            actor=actor(user_id),
         )
         name = display_name(customer.name, customer.external_id)
         await tell(t.format("slack.log.done", kind=t.format(f"slack.kind.{kind}"), name=name))

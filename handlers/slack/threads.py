@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.services.staff_actions import thread_message
 from bot.services.tickets import ticket_for_thread
 from handlers.slack.args import clean_input
-from handlers.slack.deps import SlackDeps
+from handlers.slack.deps import SlackDeps, actor
 from handlers.slack.notify import notify_user
 from handlers.slack.replies import answering
 
@@ -67,6 +67,7 @@ async def _handle(deps: SlackDeps, client: AsyncWebClient, event: dict[str, Any]
             staff_name=person.name,
             text=clean_input(str(event["text"])),
             relay_all=ctx.settings.slack_thread_relay == "all",
+            actor=actor(user_id),
         )
         if outcome.result == "noted_unreachable":
             await tell(t.format("slack.thread.not_sent"))

@@ -21,7 +21,7 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
         customer_id = await deps.customer_id(update, context)
         if customer_id is None:
             return
-        data = await deps.call(export_json, ctx.clock, customer_id)
+        data = await deps.call(export_json, ctx.clock, customer_id, actor=ACTOR)
         caption = fmt(deps.t(context), "mydata.caption", business=deps.business)
         assert update.effective_chat is not None
         await deps.outbox.send_document(

@@ -159,6 +159,53 @@ async def test_users_info_has_slack_user_shape(sandbox: SlackSandbox, client: As
     assert await error_of(client.users_info(user="U0NOBODY")) == "user_not_found"
 
 
+async def test_users_info_tells_guests_other_workspaces_strangers_and_deactivated_users_apart(
+    sandbox: SlackSandbox, client: AsyncWebClient
+) -> None:
+    driver = sandbox.driver
+    multi, single = driver.add_user("gus", guest="multi"), driver.add_user("sal", guest="single")
+    other = driver.add_user("otto", team_id="T0OTHERORG")
+    gone = driver.add_user("dee")
+    driver.deactivate(gone)
+    hidden = driver.add_user("stan", listed=False)
+    zh = driver.add_user("mei", locale="zh-TW")
+
+    def flags(user: dict[str, Any]) -> tuple[object, ...]:
+        return user["is_restricted"], user["is_ultra_restricted"], user["deleted"], user["team_id"]
+
+    here = sandbox.state.ws.team_id
+    users = {u: (await client.users_info(user=u))["user"] for u in (multi, single, other, gone)}
+    assert flags(users[multi]) == (True, False, False, here)
+    assert flags(users[single]) == (True, True, False, here)
+    assert flags(users[other]) == (False, False, False, "T0OTHERORG") and other.startswith("W")
+    assert flags(users[gone]) == (False, False, True, here)
+    assert await error_of(client.users_info(user=hidden)) == "user_not_found"
+    assert "locale" not in users[multi]
+    assert (await client.users_info(user=zh, include_locale=True))["user"]["locale"] == "zh-TW"
+
+
+async def test_user_groups_list_their_members_with_the_usergroups_read_scope(
+    sandbox: SlackSandbox, client: AsyncWebClient
+) -> None:
+    driver = sandbox.driver
+    ann, bob = driver.add_user("ann"), driver.add_user("bob")
+    staff = driver.add_usergroup("shop-staff", [ann, bob])
+    driver.add_usergroup("old-staff", [ann])
+    sandbox.state.usergroups[driver.add_usergroup("gone", [bob])].disabled = True
+
+    assert (await client.usergroups_users_list(usergroup=staff))["users"] == [ann, bob]
+    groups = (await client.usergroups_list(include_users=True))["usergroups"]
+    assert {g["handle"]: g["users"] for g in groups} == {"shop-staff": [ann, bob], "old-staff": [ann]}
+    assert "users" not in (await client.usergroups_list())["usergroups"][0]
+    assert await error_of(client.usergroups_users_list(usergroup="S0NOTHERE")) == "no_such_subteam"
+    async with SlackSandbox(Workspace(scopes=("users:read",))) as bare:
+        no_scope = AsyncWebClient(token=bare.state.ws.bot_token, base_url=bare.api_url)
+        with pytest.raises(SlackApiError) as info:
+            await no_scope.usergroups_users_list(usergroup=staff)
+    answer = info.value.response
+    assert (answer["error"], answer["needed"]) == ("missing_scope", "usergroups:read")
+
+
 async def test_dm_opened_for_a_user_receives_posts_addressed_to_them(
     sandbox: SlackSandbox, client: AsyncWebClient
 ) -> None:

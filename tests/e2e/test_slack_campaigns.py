@@ -60,8 +60,8 @@ async def test_survey_to_a_segment_reports_queued_and_skipped(world: SlackWorld)
     _on_telegram(world, "C1", "101")
     _on_telegram(world, "C2", "102")
     new_customer(world.ctx, "C3")  # no Telegram chat
-    await world.crm("survey segment:all")
-    text = world.last_ephemeral()["text"]
+    await world.crm("survey segment:all", user=world.boss)
+    text = world.last_ephemeral(world.boss)["text"]
     assert "Survey campaign for all: 2 queued" in text and "not on Telegram: 1" in text
 
 
@@ -74,8 +74,8 @@ async def test_survey_without_arguments_shows_its_usage(world: SlackWorld) -> No
 async def test_winback_reports_each_variant_with_a_significance_test(
     world: SlackWorld, clock: ManualClock
 ) -> None:
-    await world.crm("winback")
-    assert "No win-back offers have been sent yet." in world.last_ephemeral()["text"]
+    await world.crm("winback", user=world.boss)
+    assert "No win-back offers have been sent yet." in world.last_ephemeral(world.boss)["text"]
     ids = [new_customer(world.ctx, f"W{i}").id for i in range(30)]
     offers = winback.queue_offers(
         world.ctx.uow(),
@@ -99,8 +99,8 @@ async def test_winback_reports_each_variant_with_a_significance_test(
                 amount=Decimal("9.50"),
             )
     winback.record_conversions(world.ctx.uow(), world.ctx.clock, world.ctx.rules)
-    await world.crm("winback")
-    text = world.last_ephemeral()["text"]
+    await world.crm("winback", user=world.boss)
+    text = world.last_ephemeral(world.boss)["text"]
     sent_a = sum(o.variant == "A" for o in offers)
     assert f"Variant A: {sent_a} sent, {sent_a} converted (100.0%)" in text
     assert "Variant B:" in text and "(0.0%)" in text

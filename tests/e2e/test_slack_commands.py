@@ -79,9 +79,9 @@ async def test_bad_arguments_get_the_usage_line(
     async with slack_world(sqlite_url, clock) as world:
         new_customer(world.ctx, "C1", name="Ann Lee")
 
-        await world.crm(text)
+        await world.crm(text, user=world.boss)  # an admin: the usage of admin commands too
 
-        reply = world.last_ephemeral()["text"]
+        reply = world.last_ephemeral(world.boss)["text"]
         assert reply.startswith("Usage: `") and usage in reply
 
 
@@ -202,9 +202,9 @@ async def test_purchase_and_import_read_the_same_amount_from_the_same_text(
         records = [record for _, record in result.records]
         imports.import_purchases(ctx.uow(), ctx.clock, ctx.rules, ctx.settings.tz, records)
 
-        await world.crm(f"purchase TYPED {text}")
+        await world.crm(f"purchase TYPED {text}", user=world.boss)  # above max_staff_purchase: an admin
 
-        assert world.last_ephemeral()["text"].startswith("Recorded order")
+        assert world.last_ephemeral(world.boss)["text"].startswith("Recorded order")
         with ctx.uow() as uow:
             joined = select(Customer.external_id, Purchase.amount).join(
                 Customer, col(Customer.id) == col(Purchase.customer_id)
@@ -240,14 +240,14 @@ async def test_refund_reverses_the_purchase_and_its_points(world: SlackWorld) ->
     assert ann.id is not None
     buy(world.ctx, ann, "40", order_id="A-100")
 
-    await world.crm("refund A-100")
+    await world.crm("refund A-100", user=world.boss)
 
-    assert world.last_ephemeral()["text"] == "Refunded order `A-100` (40.00); 40 points taken back."
+    assert world.last_ephemeral(world.boss)["text"] == "Refunded order `A-100` (40.00); 40 points taken back."
     assert balance(world, ann.id) == 0
-    await world.crm("refund A-100")
-    assert "Already done" in world.last_ephemeral()["text"]
-    await world.crm("refund NOPE-1")
-    assert world.last_ephemeral()["text"] == "There is no purchase with order id `NOPE-1`."
+    await world.crm("refund A-100", user=world.boss)
+    assert "Already done" in world.last_ephemeral(world.boss)["text"]
+    await world.crm("refund NOPE-1", user=world.boss)
+    assert world.last_ephemeral(world.boss)["text"] == "There is no purchase with order id `NOPE-1`."
 
 
 async def test_bad_signature_and_stale_timestamp_get_401_and_do_nothing(world: SlackWorld) -> None:

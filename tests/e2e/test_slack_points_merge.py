@@ -53,7 +53,7 @@ async def test_non_admin_adjustment_is_refused_and_changes_nothing(world: SlackW
 
     await world.crm("points C1 +500 friend of mine", user=world.alice)
 
-    assert world.last_ephemeral()["text"].startswith("Only admins can adjust points. Nothing was changed")
+    assert world.last_ephemeral()["text"].startswith("`/crm points` needs the admin role. You are staff")
     assert balance(world, ann.id) == 30
     assert world.recorded(PointsAdjusted) == []
     with world.ctx.uow() as uow:
@@ -84,15 +84,15 @@ async def test_merging_a_telegram_created_customer_into_an_imported_one_moves_ch
     buy(world.ctx, imported, "100")
     duplicate = telegram_created(world)
 
-    await world.crm("merge 1001 tg-7001")
-    confirm = world.last_ephemeral()
+    await world.crm("merge 1001 tg-7001", user=world.boss)
+    confirm = world.last_ephemeral(world.boss)
     assert "cannot be undone" in confirm["text"] and customer_for_chat(world.ctx.uow(), "telegram", "7001")
     await world.driver.press_button(
-        "crm_merge_confirm", user=world.alice, channel=world.channel, ts=confirm["ts"]
+        "crm_merge_confirm", user=world.boss, channel=world.channel, ts=confirm["ts"]
     )
     await world.settle()
 
-    done = world.last_ephemeral()["text"]
+    done = world.last_ephemeral(world.boss)["text"]
     assert done.startswith("Merged Annie into Ann Lee. Moved: 1 chat links, 1 interactions, 1 purchases")
     assert done.endswith("Balance now 120 points.")
     linked = customer_for_chat(world.ctx.uow(), "telegram", "7001")
@@ -109,14 +109,14 @@ async def test_cancelling_a_merge_changes_nothing(world: SlackWorld) -> None:
     new_customer(world.ctx, "1001", name="Ann Lee")
     duplicate = telegram_created(world)
 
-    await world.crm('merge 1001 "tg-7001"')
-    confirm = world.last_ephemeral()
+    await world.crm('merge 1001 "tg-7001"', user=world.boss)
+    confirm = world.last_ephemeral(world.boss)
     await world.driver.press_button(
-        "crm_merge_cancel", user=world.alice, channel=world.channel, ts=confirm["ts"]
+        "crm_merge_cancel", user=world.boss, channel=world.channel, ts=confirm["ts"]
     )
     await world.settle()
 
-    assert world.last_ephemeral()["text"] == "Merge cancelled; nothing changed."
+    assert world.last_ephemeral(world.boss)["text"] == "Merge cancelled; nothing changed."
     linked = customer_for_chat(world.ctx.uow(), "telegram", "7001")
     assert linked is not None and linked.id == duplicate
 
@@ -124,9 +124,9 @@ async def test_cancelling_a_merge_changes_nothing(world: SlackWorld) -> None:
 async def test_link_without_telegram_shows_the_code_and_the_link_template(world: SlackWorld) -> None:
     new_customer(world.ctx, "C1", name="Ann Lee")
 
-    await world.crm("link C1")
+    await world.crm("link C1", user=world.boss)
 
-    text = world.last_ephemeral()["text"]
+    text = world.last_ephemeral(world.boss)["text"]
     assert "Link code for Ann Lee: `" in text and "https://t.me/<your bot>?start=" in text
 
 
@@ -139,9 +139,9 @@ async def test_link_gives_a_telegram_deep_link_with_the_bot_username(
         async with slack_world(sqlite_url, clock, **options) as world:
             new_customer(world.ctx, "C1", name="Ann Lee")
 
-            await world.crm("link Ann Lee")
+            await world.crm("link Ann Lee", user=world.boss)
 
-            text = world.last_ephemeral()["text"]
+            text = world.last_ephemeral(world.boss)["text"]
             assert "Send Ann Lee this link" in text and "valid 30 days" in text
             code = text.rsplit("?start=", 1)[1]
             assert text.endswith(f"https://t.me/shop_loyalty_bot?start={code}")

@@ -40,8 +40,14 @@ class FakeSlackSockets:
         return web.json_response({"ok": True, "url": f"ws{self.url.removeprefix('http')}/link"})
 
     async def other_method(self, request: web.Request) -> web.Response:
-        if request.match_info["method"] == "auth.test":
+        method = request.match_info["method"]
+        if method == "auth.test":
             return web.json_response({"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT"})
+        if method == "users.info":  # the gate asks who is acting: a full member, or a guest (UGUEST)
+            user = (await request.post()).get("user") or request.query.get("user")
+            guest = user == "UGUEST"
+            person = {"id": user, "team_id": "T1", "name": "ann", "is_restricted": guest, "deleted": False}
+            return web.json_response({"ok": True, "user": person})
         return web.json_response({"ok": False, "error": "unknown_method"})
 
     async def link(self, request: web.Request) -> web.WebSocketResponse:
@@ -103,6 +109,38 @@ async def test_socket_mode_acks_a_slash_command_over_the_socket_and_replies_afte
         reply = await asyncio.wait_for(fake.hooks.get(), 5)
         assert ack == {"envelope_id": "env-1"}
         assert reply["response_type"] == "ephemeral" and "`/crm find QUERY`" in reply["text"]
+    finally:
+        await component.stop()
+        ctx.close()
+
+
+async def test_socket_mode_refuses_a_guest_in_the_ack_itself_and_runs_nothing(
+    fake: FakeSlackSockets, sqlite_url: str, clock: ManualClock
+) -> None:
+    ctx = make_context(
+        sqlite_url,
+        clock,
+        slack_bot_token="xoxb-test",
+        slack_app_token="xapp-1-test",
+        slack_api_base_url=f"{fake.url}/api/",
+    )
+    component = SlackComponent(ctx)
+    await component.start()
+    try:
+        socket = await asyncio.wait_for(fake.sockets.get(), 5)
+        command = {
+            "command": "/crm", "text": "find Ann", "user_id": "UGUEST", "user_name": "gus",
+            "channel_id": "C1", "team_id": "T1", "trigger_id": "1.2.4", "response_url": f"{fake.url}/hook",
+            "api_app_id": "A1",
+        }  # fmt: skip
+        envelope = {"envelope_id": "env-2", "type": "slash_commands", "payload": command}
+        await socket.send_json({**envelope, "accepts_response_payload": True})
+
+        ack = await asyncio.wait_for(fake.acks.get(), 5)
+        await component.deps.background.drain(5)
+        assert ack["envelope_id"] == "env-2"
+        assert ack["payload"]["text"].startswith("`/crm find` needs the staff role. Guests of this workspace")
+        assert fake.hooks.empty()
     finally:
         await component.stop()
         ctx.close()

@@ -170,7 +170,7 @@ def test_a_thread_message_is_a_note_unless_relay_all_reaches_the_customer(ctx: A
         ctx.uow(), ctx.clock, customer_id=ann.id, source="feedback", text="bad"
     )
     sid = staff_id(ctx)
-    common = {"ticket": ticket, "staff_id": sid, "staff_name": "Alice", "text": "call her back"}
+    common = {"ticket": ticket, "staff_id": sid, "staff_name": "Alice", "text": "call her back", "actor": "x"}
 
     note = staff_actions.thread_message(ctx.uow(), ctx.clock, key="e1", relay_all=False, **common)
     unreachable = staff_actions.thread_message(ctx.uow(), ctx.clock, key="e2", relay_all=True, **common)
@@ -241,7 +241,7 @@ def test_staff_log_kinds_map_to_timeline_channels(ctx: AppContext) -> None:
 
     logged = [
         staff_actions.log_staff_interaction(
-            ctx.uow(), ctx.clock, customer_id=ann.id, staff_id=sid, kind=k, text="hi"
+            ctx.uow(), ctx.clock, customer_id=ann.id, staff_id=sid, kind=k, text="hi", actor="x"
         )[0]
         for k in ("call", "visit", "email", "note")
     ]
@@ -251,5 +251,5 @@ def test_staff_log_kinds_map_to_timeline_channels(ctx: AppContext) -> None:
     ]  # fmt: skip
     with pytest.raises(InvalidInput):
         staff_actions.log_staff_interaction(
-            ctx.uow(), ctx.clock, customer_id=ann.id, staff_id=sid, kind="fax", text="x"
+            ctx.uow(), ctx.clock, customer_id=ann.id, staff_id=sid, kind="fax", text="x", actor="x"
         )

@@ -13,17 +13,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot.sandbox.slack import chat, conversations, files, views
+from bot.sandbox.slack import chat, conversations, files, usergroups, views
 from bot.sandbox.slack.methods import ApiError, Args, CallContext, Handler
 from bot.sandbox.slack.rate_limit import RateLimiter
 from bot.sandbox.slack.state import SandboxState
 
-METHODS: dict[str, Handler] = {**chat.METHODS, **conversations.METHODS, **views.METHODS, **files.METHODS}
+METHODS: dict[str, Handler] = {
+    **chat.METHODS,
+    **conversations.METHODS,
+    **views.METHODS,
+    **files.METHODS,
+    **usergroups.METHODS,
+}
 
 # Slack documents only form encoding for these; a JSON body is not read, so its arguments are missing.
 FORM_ONLY = frozenset({
     "auth.test", "users.info", "users.lookupByEmail", "conversations.history", "conversations.replies",
-    "conversations.info", "chat.getPermalink", "files.getUploadURLExternal",
+    "conversations.info", "chat.getPermalink", "files.getUploadURLExternal", "usergroups.users.list",
 })  # fmt: skip
 HISTORY = ("channels:history", "groups:history", "im:history", "mpim:history")
 SCOPES: dict[str, tuple[str, ...]] = {
@@ -32,7 +38,8 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "users.lookupByEmail": ("users:read.email",), "conversations.open": ("im:write",),
     "conversations.info": ("channels:read", "groups:read", "im:read"), "conversations.history": HISTORY,
     "conversations.replies": HISTORY, "files.getUploadURLExternal": ("files:write",),
-    "files.completeUploadExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",), "usergroups.list": ("usergroups:read",),
+    "usergroups.users.list": ("usergroups:read",),
 }  # fmt: skip
 
 

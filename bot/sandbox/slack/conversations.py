@@ -25,9 +25,12 @@ def auth_test(args: Args, ctx: CallContext) -> JSON:
 
 def users_info(args: Args, ctx: CallContext) -> JSON:
     user = ctx.state.users.get(args.text("user") or "")
-    if user is None:
+    if user is None or not user.listed:
         raise ApiError("user_not_found")
-    return {"user": user.to_json(ctx.state.ws)}
+    out = user.to_json(ctx.state.ws)
+    if args.flag("include_locale"):
+        out["locale"] = user.locale
+    return {"user": out}
 
 
 def users_lookup_by_email(args: Args, ctx: CallContext) -> JSON:

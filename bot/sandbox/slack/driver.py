@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from bot.sandbox.slack.actions import Actions
-from bot.sandbox.slack.models import JSON, Channel, SandboxError, User
+from bot.sandbox.slack.models import JSON, Channel, SandboxError, User, UserGroup
 from bot.sandbox.slack.rate_limit import RateLimiter
 from bot.sandbox.slack.state import Delay, SandboxState
 
@@ -35,17 +35,32 @@ class SlackDriver(Actions):
         email: str | None = None,
         user_id: str | None = None,
         channels: Iterable[str] = (),
+        guest: Literal["multi", "single"] | None = None,
+        team_id: str | None = None,
+        listed: bool = True,
+        deleted: bool = False,
+        locale: str = "en-US",
     ) -> str:
-        """Add a person (and join them to `channels`); returns their user id."""
+        """Add a person (and join them to `channels`); returns their user id.
+
+        `guest` makes a multi- or single-channel guest; `team_id` someone from another workspace
+        (in a shared channel); `listed=False` someone users.info will not describe (a stranger);
+        `deleted` a deactivated account."""
         state = self.state
         user = User(
-            id=user_id or state.new_id("U"),
+            id=user_id or state.new_id("U" if team_id is None else "W"),
             name=name,
             real_name=real_name or name.title(),
             display_name=display_name if display_name is not None else name,
             tz=tz,
             is_admin=is_admin,
             email=email,
+            is_restricted=guest is not None,
+            is_ultra_restricted=guest == "single",
+            team_id=team_id,
+            listed=listed,
+            deleted=deleted,
+            locale=locale,
         )
         with state.locked():
             state.users[user.id] = user
@@ -80,6 +95,29 @@ class SlackDriver(Actions):
             state.messages[channel.id] = []
             state.touch()
         return channel.id
+
+    def deactivate(self, user: str) -> None:
+        """An admin deactivates the account (users.info then says `deleted`)."""
+        with self.state.locked():
+            self.state.users[self._user(user)].deleted = True
+            self.state.touch()
+
+    def add_usergroup(self, handle: str, members: Iterable[str] = (), *, name: str | None = None) -> str:
+        """A user group `@handle` with these members; returns its id (S…)."""
+        state = self.state
+        group = UserGroup(id=state.new_id("S"), handle=handle.removeprefix("@"), name=name or handle.title())
+        with state.locked():
+            state.usergroups[group.id] = group
+            state.touch()
+        self.set_usergroup_members(group.id, members)
+        return group.id
+
+    def set_usergroup_members(self, group_id: str, members: Iterable[str]) -> None:
+        state = self.state
+        users = [self._user(member) for member in members]
+        with state.locked():
+            state.usergroups[group_id].users = users
+            state.touch()
 
     def join(self, channel: str, user: str) -> None:
         target = self.state.find_channel(channel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import mimetypes
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -44,6 +44,14 @@ def _need(data: JSON, key: str) -> Any:
     return data[key]
 
 
+def _guest(value: Any) -> Literal["multi", "single"] | None:
+    if value in (None, "", False):
+        return None
+    if value not in ("multi", "single"):
+        raise SandboxError("guest is 'multi' or 'single'")
+    return "multi" if value == "multi" else "single"
+
+
 def _endpoint(handler: Callable[[Request], Awaitable[Any]]) -> Endpoint:
     """Answer with the handler's JSON; sandbox misuse and bad JSON become 400 with a message."""
 
@@ -80,6 +88,9 @@ def routes(driver: SlackDriver) -> list[Route]:
                 tz=d.get("tz", "UTC"),
                 email=d.get("email"),
                 channels=d.get("channels", []),
+                guest=_guest(d.get("guest")),
+                team_id=d.get("team_id"),
+                listed=bool(d.get("listed", True)),
             )
         }
 

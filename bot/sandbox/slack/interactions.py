@@ -108,10 +108,13 @@ class Interactions:
         parent = state.find_message(target.id, thread_ts) if thread_ts else None
         if thread_ts and parent is None:
             raise SandboxError(f"no message {thread_ts} in {target.id} to reply to")
+        team = state.users[user].team(state.ws)
+        extra: dict[str, str] = {"team": team, "client_msg_id": str(uuid.uuid4())}
+        if team != state.ws.team_id:  # a shared channel: whose workspace the author is from
+            extra.update(user_team=team, source_team=team)
         message = state.add_message(Message(
             channel=target.id, ts=state.next_ts(target.id), seq=state.next_seq(), user=user, text=text,
-            blocks=rich, thread_ts=thread_ts, parent_user_id=parent.user if parent else None,
-            extra={"team": state.ws.team_id, "client_msg_id": str(uuid.uuid4())},
+            blocks=rich, thread_ts=thread_ts, parent_user_id=parent.user if parent else None, extra=extra,
         ))  # fmt: skip
         if not (target.is_im or target.bot_member):
             return message.ts, None  # Slack only sends message events from conversations the app is in

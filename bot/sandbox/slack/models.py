@@ -32,8 +32,8 @@ class Workspace:
     app_url: str | None = None
     scopes: tuple[str, ...] = (
         "app_mentions:read", "channels:history", "channels:read", "chat:write", "commands", "files:read",
-        "files:write", "groups:history", "groups:read", "im:history", "im:read", "im:write", "users:read",
-        "users:read.email",
+        "files:write", "groups:history", "groups:read", "im:history", "im:read", "im:write",
+        "usergroups:read", "users:read", "users:read.email",
     )  # fmt: skip
 
     @property
@@ -53,7 +53,20 @@ class User:
     is_bot: bool = False
     email: str | None = None
     deleted: bool = False
+    is_restricted: bool = False
+    """A guest: a multi-channel guest has only this; a single-channel guest has both flags."""
+    is_ultra_restricted: bool = False
+    team_id: str | None = None
+    """The person's own workspace; None is this one. Someone from another workspace in a shared
+    channel has theirs (users.info says so, and so do the payloads of what they do)."""
+    listed: bool = True
+    """False: users.info answers `user_not_found`, as for a user Slack will not describe to this
+    workspace (a stranger)."""
+    locale: str = "en-US"
     updated: int = field(default_factory=lambda: int(time.time()))
+
+    def team(self, ws: Workspace) -> str:
+        return self.team_id or ws.team_id
 
     def to_json(self, ws: Workspace) -> JSON:
         zone = ZoneInfo(self.tz)
@@ -72,7 +85,7 @@ class User:
             "avatar_hash": "g" + self.id[-11:].lower(),
             "image_48": f"https://avatars.example/{self.id}_48.png",
             "image_72": f"https://avatars.example/{self.id}_72.png",
-            "team": ws.team_id,
+            "team": self.team(ws),
         }
         if self.email is not None:
             profile["email"] = self.email
@@ -80,7 +93,7 @@ class User:
             profile.update(bot_id=ws.bot_id, api_app_id=ws.app_id, always_active=True)
         return {
             "id": self.id,
-            "team_id": ws.team_id,
+            "team_id": self.team(ws),
             "name": self.name,
             "deleted": self.deleted,
             "color": "9f69e7",
@@ -92,8 +105,8 @@ class User:
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
             "is_primary_owner": False,
-            "is_restricted": False,
-            "is_ultra_restricted": False,
+            "is_restricted": self.is_restricted or self.is_ultra_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": self.updated,
@@ -148,3 +161,38 @@ class Channel:
             "topic": {"value": "", "creator": "", "last_set": 0},
             "purpose": {"value": "", "creator": "", "last_set": 0},
         }
+
+
+@dataclass
+class UserGroup:
+    """A user group (`@handle`), as usergroups.list shows it."""
+
+    id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    disabled: bool = False
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    def to_json(self, ws: Workspace, *, include_users: bool = False) -> JSON:
+        out: JSON = {
+            "id": self.id,
+            "team_id": ws.team_id,
+            "is_usergroup": True,
+            "name": self.name,
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": self.created,
+            "date_update": self.created,
+            "date_delete": self.created if self.disabled else 0,
+            "auto_type": None,
+            "created_by": ws.bot_user_id,
+            "updated_by": ws.bot_user_id,
+            "deleted_by": None,
+            "prefs": {"channels": [], "groups": []},
+            "user_count": len(self.users),
+        }
+        if include_users:
+            out["users"] = list(self.users)
+        return out

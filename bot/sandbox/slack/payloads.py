@@ -16,8 +16,9 @@ def team_ref(state: SandboxState) -> JSON:
 
 
 def user_ref(state: SandboxState, user_id: str) -> JSON:
-    name = state.users[user_id].name
-    return {"id": user_id, "username": name, "name": name, "team_id": state.ws.team_id}
+    """The acting user; `team_id` is their own workspace (another one for a shared channel's guest)."""
+    user = state.users[user_id]
+    return {"id": user_id, "username": user.name, "name": user.name, "team_id": user.team(state.ws)}
 
 
 def channel_ref(channel: Channel) -> JSON:
@@ -126,7 +127,8 @@ def message_action(
     ws = state.ws
     return {
         "type": "message_action", "token": ws.verification_token, "action_ts": action_ts,
-        "team": team_ref(state), "user": {"id": user, "name": state.users[user].name},
+        "team": team_ref(state), "user": {"id": user, "name": state.users[user].name,
+                                          "team_id": state.users[user].team(ws)},
         "channel": channel_ref(channel), "is_enterprise_install": False, "enterprise": None,
         "callback_id": callback_id, "trigger_id": trigger_id, "response_url": response_url,
         "message_ts": message["ts"], "message": message,
@@ -134,12 +136,14 @@ def message_action(
 
 
 def event_envelope(state: SandboxState, event: JSON, event_id: str, event_time: int) -> JSON:
+    """An event_callback; an event by someone of another workspace marks the channel as shared."""
     ws = state.ws
+    external = event.get("user_team") not in (None, ws.team_id)
     return {
         "token": ws.verification_token, "team_id": ws.team_id, "context_team_id": ws.team_id,
         "context_enterprise_id": None, "api_app_id": ws.app_id, "event": event, "type": "event_callback",
         "event_id": event_id, "event_time": event_time,
         "authorizations": [{"enterprise_id": None, "team_id": ws.team_id, "user_id": ws.bot_user_id,
                             "is_bot": True, "is_enterprise_install": False}],
-        "is_ext_shared_channel": False, "event_context": f"4-sandbox-{event_id}",
+        "is_ext_shared_channel": external, "event_context": f"4-sandbox-{event_id}",
     }  # fmt: skip

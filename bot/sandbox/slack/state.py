@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.sandbox.slack.models import Channel, User, Workspace
+from bot.sandbox.slack.models import Channel, User, UserGroup, Workspace
 from bot.sandbox.slack.records import Ephemeral, Message, ResponseUrl, StoredFile, Trigger, View
 
 T = TypeVar("T")
@@ -50,6 +50,7 @@ class SandboxState:
         self.version = 0
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, UserGroup] = {}
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[Ephemeral] = []
         self.views: dict[str, View] = {}
