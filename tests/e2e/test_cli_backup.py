@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,17 +23,19 @@ from bot.services.tickets import receive_feedback
 from storage.backup import customer_count
 from storage.db import create_db_engine
 from tests.conftest import make_context
-from tests.support.demo import PLATFORM_VARIABLES
+from tests.support.bot_process import BINARY, clean_env
 from tests.support.postgres import PostgresServer
-
-BINARY = Path(sys.executable).parent / "retention-bot"
 
 
 def cli(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES}
-    env["DATABASE_URL"] = database_url
     return subprocess.run(
-        [str(BINARY), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+        [str(BINARY), *args],
+        cwd=cwd,
+        env=clean_env({"DATABASE_URL": database_url}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

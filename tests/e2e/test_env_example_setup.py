@@ -9,22 +9,18 @@ sandbox Telegram and Slack run in this test process on loopback.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bot.config import Settings
 from bot.demo.runner import free_port
 from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
-from tests.support.bot_process import slack_settings, telegram_settings
+from tests.support.bot_process import BINARY, environment_without_settings, slack_settings, telegram_settings
 
 REPO = Path(__file__).resolve().parents[2]
-BINARY = Path(sys.executable).parent / "retention-bot"
 SECRET = "env-example-signing-secret"
 
 
@@ -39,11 +35,6 @@ def filled_in(example: str, values: dict[str, str]) -> str:
         lines.append(line)
     assert filled == set(values), f"not in .env.example: {set(values) - filled}"
     return "\n".join(lines) + "\n"
-
-
-def environment_without_settings() -> dict[str, str]:
-    """This process's environment minus every variable Settings reads: only `.env` configures the bot."""
-    return {key: value for key, value in os.environ.items() if key.lower() not in Settings.model_fields}
 
 
 async def retention_bot(directory: Path, *args: str, timeout: float = 120) -> tuple[int, str]:  # noqa: ASYNC109

@@ -24,8 +24,8 @@ from openpyxl import Workbook
 from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from tests.conftest import CDNOW
-from tests.e2e.test_env_example_setup import environment_without_settings, filled_in
-from tests.support.bot_process import slack_settings, telegram_settings
+from tests.e2e.test_env_example_setup import filled_in
+from tests.support.bot_process import environment_without_settings, slack_settings, telegram_settings
 
 REPO = Path(__file__).resolve().parents[2]
 HOME = "/srv/retention-bot"

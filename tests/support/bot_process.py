@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
+from bot.config import Settings
 from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.telegram import SandboxServer
-from tests.support.demo import PLATFORM_VARIABLES
 
 BINARY = Path(sys.executable).parent / "retention-bot"
 
@@ -77,11 +77,15 @@ def slack_settings(sandbox: SlackSandbox, channel: str, signing_secret: str) -> 
     }
 
 
+def environment_without_settings() -> dict[str, str]:
+    """This process's environment minus every variable Settings reads: only what a test gives (or a
+    `.env` in the working directory) configures the bot."""
+    return {key: value for key, value in os.environ.items() if key.lower() not in Settings.model_fields}
+
+
 def clean_env(settings: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment without anything that points the bot elsewhere, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if k not in PLATFORM_VARIABLES and k != "DIGEST_TIME"}
-    env.update(settings)
-    return env
+    """The caller's environment without any setting of its own, plus `settings`."""
+    return {**environment_without_settings(), **settings}
 
 
 async def _wait_until_running(bot: BotProcess, parts: tuple[str, ...], timeout: float) -> None:  # noqa: ASYNC109
