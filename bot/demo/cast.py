@@ -80,12 +80,22 @@ class _Row:
     phone: str
     language: str
     purchases: int
+    first: date
     last: date
+
+    def usual_gap_days(self) -> float:
+        return (self.last - self.first).days / max(self.purchases - 1, 1)
 
 
 _Pick = Callable[[_Row, date], bool]
 _ROLES: list[tuple[str, str, _Pick]] = [
-    ("regular", "en", lambda r, today: r.purchases >= 3 and (today - r.last).days <= 60),
+    # within their usual rhythm, so the win-back automation leaves them be and the README's
+    # "Try first" survey is not held back by the one-bot-message-a-day rule
+    (
+        "regular",
+        "en",
+        lambda r, today: r.purchases >= 3 and (today - r.last).days <= min(60, r.usual_gap_days()),
+    ),
     ("slipping away", "en", lambda r, today: r.purchases >= 4 and 150 <= (today - r.last).days <= 400),
     ("regular (简体中文)", "zh-Hans", lambda r, today: r.purchases >= 2 and (today - r.last).days <= 120),
     ("regular (繁體中文)", "zh-Hant", lambda r, today: r.purchases >= 2 and (today - r.last).days <= 120),
@@ -101,6 +111,7 @@ def _rows(ctx: AppContext) -> list[_Row]:
             col(Customer.phone),
             col(Customer.language),
             func.count(col(Purchase.id)),
+            func.min(col(Purchase.purchased_on)),
             func.max(col(Purchase.purchased_on)),
         )
         .join(Purchase, col(Purchase.customer_id) == col(Customer.id))

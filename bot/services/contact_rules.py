@@ -25,6 +25,8 @@ ERASED: Final = "erased"
 IN_PROGRESS: Final = "survey_in_progress"
 COOLDOWN: Final = "cooldown"
 CONTACTED_RECENTLY: Final = "contacted_recently"
+SKIP_REASONS: Final = frozenset({OPTED_OUT, UNREACHABLE, ERASED, IN_PROGRESS, COOLDOWN, CONTACTED_RECENTLY})
+"""Why a customer is left out of a campaign; each has a `slack.survey.reason.<code>` text for staff."""
 
 
 def bot_contacted_since(

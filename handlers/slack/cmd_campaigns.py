@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.services.campaigns import CampaignSummary, start_campaign
+from bot.services.contact_rules import SKIP_REASONS
 from bot.services.winback import winback_report
 from handlers.slack.args import whole_customer
 from handlers.slack.blocks.common import display_name
@@ -47,7 +48,8 @@ async def survey(call: CrmCall) -> None:
     elif summary.not_on_telegram:
         await call.reply(call.t.format("slack.survey.not_on_telegram", name=name))
     else:
-        reason = next(iter(summary.skipped), "unknown")
+        code = next(iter(summary.skipped), "unknown")
+        reason = call.t.format(f"slack.survey.reason.{code if code in SKIP_REASONS else 'unknown'}")
         await call.reply(call.t.format("slack.survey.skipped_one", name=name, reason=reason, last=last))
 
 

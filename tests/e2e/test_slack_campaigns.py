@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.services import winback
 from bot.services.customers import link_chat
+from bot.services.interactions import log_interaction
 from bot.services.purchases import record_purchase
 from storage.models import Customer, SurveyDispatch
 from tests.services.helpers import new_customer
@@ -52,7 +53,27 @@ async def test_survey_never_overrides_an_opt_out(world: SlackWorld) -> None:
         customer.allows_promotions = False
         uow.session.add(customer)
     await world.crm("survey C1")
-    assert "No survey sent to Customer C1" in world.last_ephemeral()["text"]
+    assert "No survey sent to Customer C1: they opted out of surveys." in world.last_ephemeral()["text"]
+    assert [d.status for d in _dispatches(world)] in ([], ["skipped"])
+
+
+async def test_survey_to_one_customer_the_bot_messaged_today_says_why_in_words(world: SlackWorld) -> None:
+    customer = _on_telegram(world, "C1", "101")
+    assert customer.id is not None
+    log_interaction(
+        world.ctx.uow(),
+        world.ctx.clock,
+        customer_id=customer.id,
+        channel="telegram",
+        direction="outbound",
+        kind="winback_offer",
+        text="We miss you!",
+        bot_initiated=True,
+    )
+    await world.crm("survey C1")
+    text = world.last_ephemeral()["text"]
+    assert "No survey sent to Customer C1: the bot already messaged them in the last 24 hours" in text
+    assert "contacted_recently" not in text
     assert [d.status for d in _dispatches(world)] in ([], ["skipped"])
 
 
