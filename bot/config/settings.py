@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     @field_validator("digest_time")
     @classmethod
     def _hh_mm(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?", value):
             raise ValueError(f"DIGEST_TIME {value!r} must be HH:MM (24-hour), e.g. 09:00")
         return value
 
@@ -155,8 +155,8 @@ class Settings(BaseSettings):
 
     @property
     def digest_local_time(self) -> time:
-        hours, minutes = self.digest_time.split(":")
-        return time(int(hours), int(minutes))
+        """HH:MM, or HH:MM:SS (seconds are accepted so a test can set the digest seconds ahead)."""
+        return time.fromisoformat(self.digest_time)
 
     @property
     def admin_user_ids(self) -> frozenset[str]:

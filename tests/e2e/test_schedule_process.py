@@ -1,7 +1,7 @@
 """The schedule itself, in the real `retention-bot run` on the system clock (SPEC §6).
 
-No test here calls a job or a tick: each starts the production process, sets a daily job's time a
-minute or so ahead, and waits for the process to do the work at that time, and not before. (The
+No test here calls a job or a tick: each starts the production process, sets a daily job's time some
+seconds ahead, and waits for the process to do the work at that time, and not before. (The
 daily digest once shipped never firing in a process left running, while every test that called
 the tick directly passed.)
 """
@@ -51,10 +51,9 @@ def midday_zone() -> ZoneInfo:
     return ZoneInfo("Etc/GMT" + (f"{-offset:+d}" if offset else ""))
 
 
-def next_minute(tz: ZoneInfo) -> datetime:
-    """The first whole local minute at least LEAD from now."""
-    soon = datetime.now(tz) + LEAD
-    return soon.replace(second=0, microsecond=0) + timedelta(minutes=1)
+def moment_ahead(tz: ZoneInfo) -> datetime:
+    """The first whole local second LEAD from now (DIGEST_TIME and the rules' times take seconds)."""
+    return (datetime.now(tz) + LEAD).replace(microsecond=0)
 
 
 async def sleep_until(moment: datetime) -> None:
@@ -86,7 +85,7 @@ async def test_two_running_processes_post_the_digest_once_at_digest_time_and_not
     postgres_url: str, tmp_path: Path
 ) -> None:
     tz = midday_zone()
-    due = next_minute(tz)
+    due = moment_ahead(tz)
     async with SlackSandbox(Workspace(signing_secret=SECRET)) as sandbox:
         driver = sandbox.driver
         boss = driver.add_user("boss", real_name="Bea Boss")
@@ -104,7 +103,7 @@ async def test_two_running_processes_post_the_digest_once_at_digest_time_and_not
             "DATABASE_URL": postgres_url,
             **slack_settings(sandbox, channel, SECRET),
             "TIMEZONE": tz.key,
-            "DIGEST_TIME": f"{due:%H:%M}",
+            "DIGEST_TIME": f"{due:%H:%M:%S}",
         }
         both = ("slack", "scheduler")
         async with (
@@ -227,10 +226,10 @@ async def test_a_running_process_sends_due_post_purchase_surveys_and_campaigns_q
     """The scheduler's post-purchase job at its time, and the Telegram part's own upkeep loop picking
     up a trickle campaign that another process (the CLI) queued while the bot was running."""
     tz = midday_zone()
-    due = next_minute(tz)
+    due = moment_ahead(tz)
     rules = tmp_path / "rules.toml"
     rules.write_text(
-        f'[schedule]\npost_purchase_survey_at = "{due:%H:%M}"\n\n[survey]\npost_purchase_delay_days = 1\n',
+        f'[schedule]\npost_purchase_survey_at = "{due:%H:%M:%S}"\n\n[survey]\npost_purchase_delay_days = 1\n',
         encoding="utf-8",
     )
     sandbox = TelegramSandbox()
