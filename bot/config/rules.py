@@ -86,6 +86,49 @@ class RiskRules(_Rule):
     ticket_sla_hours: int = Field(default=48, ge=1)
 
 
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class BusinessHoursRules(_Rule):
+    """When staff are there to answer (in TIMEZONE): the first-response clock runs only then (§8)."""
+
+    days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+    )
+    opens: time = time(9, 0)
+    closes: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> BusinessHoursRules:
+        if not self.days:
+            raise ValueError('business_hours.days needs at least one day (e.g. ["mon", "tue"])')
+        if self.opens >= self.closes:
+            raise ValueError("business_hours.opens must be before business_hours.closes (same day)")
+        return self
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """The open days as datetime.weekday() numbers (Monday 0)."""
+        return frozenset(WEEKDAYS.index(day) for day in self.days)
+
+
+class ResponseTargets(_Rule):
+    """Business hours within which a conversation of each kind should get staff's first reply."""
+
+    complaint: float = Field(default=4, gt=0)
+    question: float = Field(default=8, gt=0)
+    request: float = Field(default=8, gt=0)
+
+    def for_kind(self, kind: str) -> timedelta:
+        hours = {"complaint": self.complaint, "question": self.question, "request": self.request}
+        return timedelta(hours=hours.get(kind, self.question))
+
+
 class SnapshotRules(_Rule):
     """How long the daily risk snapshots stay day by day; older days thin out (see
     bot/services/snapshot_retention.py), so the table grows by weeks and months, not days."""
@@ -191,6 +234,8 @@ class BusinessRules(_Rule):
     birthday: BirthdayRules = BirthdayRules()
     winback: WinbackRules = WinbackRules()
     schedule: ScheduleRules = ScheduleRules()
+    business_hours: BusinessHoursRules = BusinessHoursRules()
+    response_targets: ResponseTargets = ResponseTargets()
 
     def reward(self, code: str) -> RewardRule | None:
         return next((reward for reward in self.rewards if reward.code == code), None)
