@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from bot.text.sentiment import MAX_SCORED_CHARS, clean_text, is_complaint, score_sentiment, warm_up
@@ -80,13 +78,14 @@ def test_clean_text_turns_line_breaks_into_spaces_and_drops_controls() -> None:
 
 
 @pytest.mark.parametrize("filler", ["服务太差了，再也不来了", "The staff were rude. "])
-def test_ten_thousand_character_message_is_scored_well_under_a_second(filler: str) -> None:
+def test_a_ten_thousand_character_message_is_scored_on_its_opening_only(filler: str) -> None:
+    """Only the first MAX_SCORED_CHARS are scored, so a flood of text costs what a message does
+    (the time itself is measured by `make bench`, not asserted on a shared machine)."""
     text = (filler * (10_000 // len(filler) + 1))[:10_000]
-    started = time.perf_counter()
-    sentiment = score_sentiment(text)
-    assert time.perf_counter() - started < 0.5
-    assert sentiment.label == "negative"
     assert len(text) > MAX_SCORED_CHARS
+    sentiment = score_sentiment(text)
+    assert sentiment.label == "negative"
+    assert sentiment == score_sentiment(text[:MAX_SCORED_CHARS])
 
 
 @pytest.mark.parametrize(
