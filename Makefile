@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	./scripts/ensure-postgres.sh
 	./scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
