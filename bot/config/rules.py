@@ -6,9 +6,19 @@ import tomllib
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.text.chinese import to_simplified, to_traditional
 
 
 class _Rule(BaseModel):
@@ -210,6 +220,69 @@ class ScheduleRules(_Rule):
         return timedelta(seconds=self.retry_first_delay_seconds * 2 ** (attempts - 1))
 
 
+FAQ_LANGUAGES: Final = ("en", "zh-Hans", "zh-Hant")
+FAQ_QUESTION_MAX = 200
+FAQ_ANSWER_MAX = 3000
+
+
+class FaqAnswer(_Rule):
+    """An FAQ answer per language (`answer = { en = "…", zh-Hans = "…", zh-Hant = "…" }`); at least one.
+
+    A missing language is filled in: Traditional from Simplified and back (OpenCC, the script only:
+    the shop's words are kept), otherwise English, otherwise whichever Chinese there is.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    en: str | None = Field(default=None, max_length=FAQ_ANSWER_MAX)
+    zh_hans: str | None = Field(default=None, alias="zh-Hans", max_length=FAQ_ANSWER_MAX)
+    zh_hant: str | None = Field(default=None, alias="zh-Hant", max_length=FAQ_ANSWER_MAX)
+    _texts: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @field_validator("en", "zh_hans", "zh_hant")
+    @classmethod
+    def _stripped(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _fill_in(self) -> FaqAnswer:
+        if not (self.en or self.zh_hans or self.zh_hant):
+            raise ValueError("needs at least one of en, zh-Hans, zh-Hant")
+        hans = self.zh_hans or (to_simplified(self.zh_hant) if self.zh_hant else None)
+        hant = self.zh_hant or (to_traditional(self.zh_hans) if self.zh_hans else None)
+        en = self.en or hans or hant
+        assert en is not None
+        self._texts.update({"en": en, "zh-Hans": hans or en, "zh-Hant": hant or en})
+        return self
+
+    def for_language(self, language: str) -> str:
+        return self._texts.get(language) or self._texts["en"]
+
+
+class FaqEntry(_Rule):
+    """One `[[faq]]`: example questions or keywords (any language) and the shop's answer."""
+
+    key: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
+    """Names the entry in the counts (/crm faq); without one, its first question does."""
+    questions: tuple[str, ...] = Field(min_length=1, max_length=50)
+    answer: FaqAnswer
+
+    @field_validator("questions")
+    @classmethod
+    def _questions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(" ".join(q.split()) for q in value)
+        if any(not q for q in cleaned):
+            raise ValueError("a question is empty")
+        if any(len(q) > FAQ_QUESTION_MAX for q in cleaned):
+            raise ValueError(f"a question is longer than {FAQ_QUESTION_MAX} characters")
+        return cleaned
+
+    @property
+    def id(self) -> str:
+        """The entry's name in the database: its key, or its first question (lower case, ≤ 64)."""
+        return self.key or self.questions[0].lower()[:64]
+
+
 class BusinessRules(_Rule):
     max_staff_purchase: Decimal = Field(default=Decimal(500), ge=0)
     """A `/crm purchase` above this amount needs an admin (SPEC §10); staff record up to it."""
@@ -236,6 +309,20 @@ class BusinessRules(_Rule):
     schedule: ScheduleRules = ScheduleRules()
     business_hours: BusinessHoursRules = BusinessHoursRules()
     response_targets: ResponseTargets = ResponseTargets()
+    faq: tuple[FaqEntry, ...] = ()
+    """The shop's own answers (SPEC §8 "Answers the shop wrote"); none by default."""
+
+    @model_validator(mode="after")
+    def _distinct_faq_ids(self) -> BusinessRules:
+        seen: dict[str, int] = {}
+        for number, entry in enumerate(self.faq, start=1):
+            if entry.id in seen:
+                raise ValueError(
+                    f"faq entries {seen[entry.id]} and {number} are both named {entry.id!r}: "
+                    "give one a distinct key"
+                )
+            seen[entry.id] = number
+        return self
 
     def reward(self, code: str) -> RewardRule | None:
         return next((reward for reward in self.rewards if reward.code == code), None)
@@ -259,5 +346,20 @@ def load_rules(path: Path | None) -> BusinessRules:
         return BusinessRules.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise RulesFileError(f"RETENTION_CONFIG {path}: {where}: {first['msg']}") from exc
+        where = _where(first["loc"], data)
+        message = first["msg"].removeprefix("Value error, ")
+        raise RulesFileError(f"RETENTION_CONFIG {path}: {where + ': ' if where else ''}{message}") from exc
+
+
+def _where(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """The error's place, an FAQ entry named by its number and first question: `faq entry 2
+    ("where are you"): answer`."""
+    if len(loc) >= 2 and loc[0] == "faq" and isinstance(loc[1], int):
+        entries = data.get("faq")
+        entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
+        questions = entry.get("questions") if isinstance(entry, dict) else None
+        first = questions[0] if isinstance(questions, list) and questions else None
+        name = f"faq entry {loc[1] + 1}" + (f" ({first!r})" if isinstance(first, str) else "")
+        rest = ".".join(str(part) for part in loc[2:])
+        return f"{name}: {rest}" if rest else name
+    return ".".join(str(part) for part in loc)

@@ -12,6 +12,7 @@ stay up until the bots have stopped.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from pydantic import SecretStr
 from starlette.routing import BaseRoute
@@ -23,6 +24,8 @@ from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import SandboxServer, TelegramSandbox
 
 DEMO_BUSINESS_NAME = "Corner Records"
+DEMO_RULES = Path(__file__).resolve().parent / "data" / "rules.toml"
+"""The demo shop's rules file: the defaults plus its FAQ (used unless RETENTION_CONFIG is set)."""
 
 
 class SandboxPlatforms:
@@ -70,6 +73,8 @@ class SandboxPlatforms:
         }
         if "business_name" not in base.model_fields_set:
             update["business_name"] = DEMO_BUSINESS_NAME
+        if base.retention_config is None:
+            update["retention_config"] = DEMO_RULES
         return base.model_copy(update=update)
 
     def populate(self, cast: Cast, app_url: str) -> None:

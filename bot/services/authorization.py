@@ -31,6 +31,7 @@ PERMISSIONS: Final[Mapping[str, Role]] = {
     "crm.atrisk": STAFF,
     "crm.nps": STAFF,
     "crm.digest": STAFF,
+    "crm.faq": STAFF,
     "crm.survey": STAFF,  # one customer
     "crm.points": ADMIN,
     "crm.refund": ADMIN,

@@ -14,6 +14,7 @@ from bot.services.loyalty import lock_customer
 from storage.models import (
     ChatIdentity,
     Customer,
+    FaqReply,
     FollowUp,
     Interaction,
     PointsEntry,
@@ -35,6 +36,7 @@ _MOVED: tuple[type[SQLModel], ...] = (
     SurveyDispatch,
     SurveyResponse,
     Ticket,
+    FaqReply,
 )
 
 

@@ -28,6 +28,7 @@ from handlers.slack import (
     cmd_campaigns,
     cmd_customers,
     cmd_digest,
+    cmd_faq,
     cmd_points,
     crm_command,
     digest_actions,
@@ -73,6 +74,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     cmd_analytics.register(app, deps, crm)
     cmd_digest.register(app, deps, crm)
     cmd_campaigns.register(app, deps, crm)
+    cmd_faq.register(app, deps, crm)
     digest_actions.register(app, deps)
     home.register(app, deps)
     shortcuts.register(app, deps)

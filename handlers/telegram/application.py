@@ -12,6 +12,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, ExtBo
 from bot.config import Settings
 from bot.context import AppContext
 from handlers.telegram import (
+    faq,
     feedback,
     gate,
     help_command,
@@ -30,7 +31,18 @@ from handlers.telegram.processor import Observer, PerChatUpdateProcessor
 from handlers.telegram.transport import AiohttpRequest, bot_api_proxy
 
 ALLOWED_UPDATES: Final = ["message", "callback_query", "my_chat_member"]
-FEATURES: Final = (gate, onboarding, points, rewards, surveys, feedback, preferences, privacy, help_command)
+FEATURES: Final = (
+    gate,
+    onboarding,
+    points,
+    rewards,
+    surveys,
+    faq,
+    feedback,
+    preferences,
+    privacy,
+    help_command,
+)
 """Registration order matters for handlers that could both match: commands before free text."""
 SEND_CONNECTIONS: Final = 256
 """Connections for sends (python-telegram-bot's own default); getUpdates has one of its own."""

@@ -11,6 +11,7 @@ from bot.i18n import Translator
 from bot.services.chat_text import handle_text
 from bot.services.errors import InvalidInput
 from bot.services.tickets import FeedbackOutcome, receive_feedback
+from handlers.telegram import faq
 from handlers.telegram.context import ChatContext, TelegramApp
 from handlers.telegram.deps import NEW_MESSAGES, TelegramDeps
 from handlers.telegram.render import Html, clean_input, fmt
@@ -63,6 +64,10 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
         assert update.message is not None and context.session is not None
         t = deps.t(context)
         text = clean_input(update.message.text or "")
+        # --- Answers the shop wrote (FAQ): one call; it answers and stops here, or changes nothing.
+        if text and await faq.answer_if_known(deps, update, context, customer_id, text):
+            return
+        # --- end FAQ
         try:
             outcome = await deps.call(
                 handle_text,

@@ -83,3 +83,19 @@ def share_phone_keyboard(t: Translator) -> ReplyKeyboardMarkup:
         resize_keyboard=True,
         one_time_keyboard=True,
     )
+
+
+FAQ_HELPED_PATTERN: Final = r"^faq:ok:(\d{1,12})$"
+FAQ_PERSON_PATTERN: Final = r"^faq:person:(\d{1,12})$"
+
+
+def faq_keyboard(t: Translator, reply_id: int) -> InlineKeyboardMarkup:
+    """Under an answer from the shop's FAQ: That helps / Talk to a person."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t.gettext("faq.helped_button"), callback_data=f"faq:ok:{reply_id}"),
+                InlineKeyboardButton(t.gettext("faq.person_button"), callback_data=f"faq:person:{reply_id}"),
+            ]
+        ]
+    )

@@ -3,13 +3,14 @@
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
 from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
-from storage.models.support import FollowUp, Ticket, WinbackOffer
+from storage.models.support import FaqReply, FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
 __all__ = [
     "AuditLog",
     "ChatIdentity",
     "Customer",
+    "FaqReply",
     "FollowUp",
     "Interaction",
     "JobRun",

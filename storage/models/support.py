@@ -55,3 +55,22 @@ class WinbackOffer(SQLModel, table=True):
     sent_at: datetime | None = None
     converted_at: datetime | None = None
     """The first purchase within the measurement window after the offer was sent."""
+
+
+class FaqReply(SQLModel, table=True):
+    """One answer the bot gave from the shop's FAQ, and what the customer did with it."""
+
+    __tablename__ = "faq_reply"
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    entry_id: str = Field(max_length=64, index=True)
+    """The [[faq]] entry's key (or first question): the counts of /crm faq group by it."""
+    interaction_id: int = Field(foreign_key="interaction.id", unique=True)
+    """The customer's question (its text lives there): a replayed message answers once."""
+    answered_at: datetime = Field(default_factory=utcnow)
+    outcome: str | None = Field(default=None, max_length=16)
+    """None (no tap yet), helped ("That helps") or person ("Talk to a person")."""
+    outcome_at: datetime | None = None
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    """The conversation "Talk to a person" opened or joined."""

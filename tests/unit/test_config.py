@@ -20,8 +20,11 @@ def test_env_example_lists_every_setting_with_a_comment() -> None:
     assert sorted(documented) == sorted(name.upper() for name in Settings.model_fields)
 
 
-def test_example_toml_spells_out_the_built_in_defaults() -> None:
-    assert load_rules(REPO / "retention.example.toml") == BusinessRules()
+def test_example_toml_spells_out_the_built_in_defaults_and_shows_a_few_faq_entries() -> None:
+    example = load_rules(REPO / "retention.example.toml")
+    assert example.model_copy(update={"faq": ()}) == BusinessRules()
+    assert BusinessRules().faq == ()
+    assert [entry.id for entry in example.faq] == ["hours", "location", "points"]
 
 
 def test_a_bad_rules_file_is_one_clear_line(tmp_path: Path) -> None:

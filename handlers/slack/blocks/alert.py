@@ -74,6 +74,8 @@ def alert_text(t: Translator, view: AlertView) -> str:
     nps = view.latest_nps
     if view.ticket.source == "survey" and nps is not None:
         return t.format("slack.alert.detractor_text", name=name, score=nps.score)
+    if view.ticket.source == "faq":
+        return t.format("slack.alert.faq_text", name=name, ticket=view.ticket.id)
     return t.format("slack.alert.ticket_text", name=name, ticket=view.ticket.id)
 
 
@@ -83,8 +85,13 @@ def _headline(t: Translator, view: AlertView) -> list[Block]:
         head = t.format("slack.alert.detractor", who=_who(view), score=nps.score, ticket=ticket.id)
         said = quote(nps.comment) if nps.comment else t.format("slack.alert.waiting_reason")
         return [section(f"{head}\n{said}")]
-    head = t.format("slack.alert.complaint", who=_who(view), ticket=ticket.id)
+    faq = ticket.source == "faq"
+    head = t.format(
+        "slack.alert.faq_question" if faq else "slack.alert.complaint", who=_who(view), ticket=ticket.id
+    )
     blocks = [section(f"{head}\n{quote(ticket.text)}" if ticket.text else head)]
+    if faq:  # the bot answered from the FAQ first; the customer tapped "Talk to a person"
+        blocks.append(context(t.format("slack.alert.faq_asked_person")))
     if nps is not None:
         blocks.append(context(t.format("slack.alert.latest_nps", score=nps.score)))
     return blocks
