@@ -114,9 +114,17 @@ class LocalText:
 
 
 @dataclass(frozen=True)
+class Code:
+    """A value shown as code (a coupon code: monospace, one tap copies it in Telegram)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class NoticeLine:
     """One catalogue message of a notice; `n` picks the plural form. Values: ints are formatted as
-    numbers, dates as dates, LocalText in the customer's language (`business` is always filled)."""
+    numbers, dates as dates, LocalText in the customer's language, Code as code (`business` is always
+    filled)."""
 
     msgid: str
     values: tuple[tuple[str, object], ...] = ()

@@ -203,6 +203,16 @@ class WinbackRules(_Rule):
         return self
 
 
+class CouponRules(_Rule):
+    """How long coupons stay usable. A coupon is valid through the whole local day (TIMEZONE) that
+    many days after it was issued, and stops at the midnight after it."""
+
+    valid_days: int = Field(default=30, ge=1)
+    """A redeemed reward's coupon."""
+    winback_valid_days: int = Field(default=30, ge=1)
+    """A win-back offer's coupon, counted from when the offer is first sent."""
+
+
 class ScheduleRules(_Rule):
     """Local times (TIMEZONE) of the daily automations; the digest's own time is DIGEST_TIME."""
 
@@ -306,6 +316,7 @@ class BusinessRules(_Rule):
     snapshots: SnapshotRules = SnapshotRules()
     birthday: BirthdayRules = BirthdayRules()
     winback: WinbackRules = WinbackRules()
+    coupons: CouponRules = CouponRules()
     schedule: ScheduleRules = ScheduleRules()
     business_hours: BusinessHoursRules = BusinessHoursRules()
     response_targets: ResponseTargets = ResponseTargets()

@@ -10,7 +10,8 @@
   batch expiring within the notice period that has not had one (key = `notice_key`).
 - `birthdays` (hourly): credits today's birthday bonuses (once a year) and asks for the greetings.
 - `winback` (hourly): measures conversions, queues one offer per customer newly at risk on today's
-  snapshot (episode = the day, variant by hash), and asks for the queued offers to be sent.
+  snapshot (episode = the day, variant by hash), and asks for the queued offers to be sent, each
+  with its coupon code (issued on the first attempt, the same code on every later one).
 - `forget-replays` (daily, 04:30): deletes the claims of Telegram updates and Slack events older
   than any replay could come (bot/services/inbound.py, REPLAY_WINDOW), so `processed_update`
   stays a few days deep instead of growing forever.
@@ -26,20 +27,23 @@ outcome says nothing could be sent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
 
 from sqlmodel import col, select
 
 from bot.clock import Clock
+from bot.config.rules import BusinessRules
 from bot.context import AppContext
-from bot.events import CustomerNotice, LocalText, NoticeLine
+from bot.events import Code, CustomerNotice, LocalText, NoticeLine
 from bot.jobs import notices
 from bot.jobs.post_purchase import as_utc, queue_post_purchase_surveys
 from bot.jobs.schedule import DailySchedule, HourlySchedule
 from bot.jobs.scheduler import ScheduledJob
 from bot.services.birthdays import greet_birthdays
 from bot.services.contact_rules import in_send_window
+from bot.services.coupons import last_valid_day, offer_coupons
 from bot.services.digest_queries import entered_at_risk
 from bot.services.expiry import batches_needing_notice, expire_points
 from bot.services.inbound import FORGET_BATCH, REPLAY_WINDOW, forget_replay_guards
@@ -177,8 +181,18 @@ async def forget_replays_job(ctx: AppContext, period: str) -> str:
             return f"replay claims older than {REPLAY_WINDOW.days} days forgotten: {forgotten}"
 
 
-def open_offers(uow: UnitOfWork, clock: Clock) -> list[WinbackOffer]:
-    """Queued offers, oldest first; those queued longer than OFFER_VALID_FOR are marked failed."""
+@dataclass(frozen=True)
+class OpenOffer:
+    """A queued offer with the coupon its message carries."""
+
+    offer: WinbackOffer
+    code: str
+    expires_at: datetime
+
+
+def open_offers(uow: UnitOfWork, clock: Clock, rules: BusinessRules, tz: tzinfo) -> list[OpenOffer]:
+    """Queued offers, oldest first, each with its coupon (issued now if it has none yet); offers
+    queued longer than OFFER_VALID_FOR are marked failed (and their coupons voided)."""
     now = clock.now()
     with uow:
         queued = list(
@@ -194,10 +208,16 @@ def open_offers(uow: UnitOfWork, clock: Clock) -> list[WinbackOffer]:
                 mark_offer(uow, clock, offer_id=offer.id, sent=False)
             else:
                 fresh.append(offer)
-        return fresh
+        coupons = offer_coupons(uow, clock, rules, tz, fresh)
+        return [
+            OpenOffer(offer, coupons[offer.id].code, coupons[offer.id].expires_at)
+            for offer in fresh
+            if offer.id in coupons
+        ]
 
 
-def offer_notice(ctx: AppContext, offer: WinbackOffer) -> CustomerNotice:
+def offer_notice(ctx: AppContext, open_offer: OpenOffer) -> CustomerNotice:
+    offer = open_offer.offer
     variants = {v.name: v for v in ctx.rules.winback.variants}
     variant = variants.get(offer.variant)
     text = (
@@ -209,11 +229,15 @@ def offer_notice(ctx: AppContext, offer: WinbackOffer) -> CustomerNotice:
         else LocalText(offer.variant)
     )
     assert offer.id is not None
+    until = last_valid_day(open_offer.expires_at, ctx.settings.tz)
     return CustomerNotice(
         customer_id=offer.customer_id,
         key=f"winback-offer:{offer.id}",
         kind=notices.WINBACK,
-        lines=(NoticeLine("winback.offer", (("offer", text),)),),
+        lines=(
+            NoticeLine("winback.offer", (("offer", text),)),
+            NoticeLine("winback.coupon", (("code", Code(open_offer.code)), ("date", until))),
+        ),
         winback_offer_id=offer.id,
     )
 
@@ -234,6 +258,6 @@ async def winback_job(ctx: AppContext, period: str) -> str:
         parts.append(f"{len(entered)} newly at risk today, {len(queued)} offers queued")
     else:
         parts.append("today not scored yet")
-    offers = await ctx.call(open_offers, ctx.clock)
+    offers = await ctx.call(open_offers, ctx.clock, ctx.rules, ctx.settings.tz)
     parts.append(f"offers: {await _deliver(ctx, [offer_notice(ctx, o) for o in offers])}")
     return "; ".join(parts)

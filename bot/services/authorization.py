@@ -32,6 +32,7 @@ PERMISSIONS: Final[Mapping[str, Role]] = {
     "crm.nps": STAFF,
     "crm.digest": STAFF,
     "crm.faq": STAFF,
+    "crm.coupon": STAFF,  # check a coupon
     "crm.survey": STAFF,  # one customer
     "crm.points": ADMIN,
     "crm.refund": ADMIN,
@@ -42,6 +43,8 @@ PERMISSIONS: Final[Mapping[str, Role]] = {
     "purchase.over_cap": ADMIN,
     # buttons, modals, shortcut, thread, App Home
     "card.pick": STAFF,
+    "coupon.use": STAFF,  # Mark used
+    "coupon.void": ADMIN,  # Void: never drawn for staff, and refused here when forged
     "merge.confirm": ADMIN,
     "merge.cancel": ADMIN,
     "alert.reply": STAFF,

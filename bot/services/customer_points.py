@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
+from bot.services.coupons import CouponView, open_coupons
 from bot.services.ledger import Balance, balance_at
 from bot.services.loyalty import EARNED_KINDS, TierStatus, tier_for, tier_status, tier_window_start
 from storage.models import PointsEntry
@@ -42,6 +43,8 @@ class PointsView:
     tier: TierStatus
     recent: tuple[LedgerLine, ...]
     """Newest first."""
+    coupons: tuple[CouponView, ...] = ()
+    """Coupons that can still be used, the soonest to expire first."""
 
 
 _LEDGER: Final = (
@@ -68,7 +71,8 @@ def ledger_lines(uow: UnitOfWork, customer_id: int) -> list[LedgerLine]:
 def points_view(
     uow: UnitOfWork, clock: Clock, rules: BusinessRules, customer_id: int, tz: ZoneInfo, recent: int = 5
 ) -> PointsView:
-    """Spendable and pending points, batches expiring soon, the tier, and the latest entries."""
+    """Spendable and pending points, batches expiring soon, the tier, the latest entries and the
+    coupons that can still be used."""
     now = clock.now()
     with uow:
         lines = ledger_lines(uow, customer_id)
@@ -78,7 +82,8 @@ def points_view(
             tier = tier_for(rules, earned)
         else:
             tier = tier_status(uow, clock, rules, customer_id, tz)
-        return PointsView(balance_at(lines, now), tier, tuple(reversed(lines[-recent:])))
+        coupons = tuple(open_coupons(uow, clock, customer_id))
+        return PointsView(balance_at(lines, now), tier, tuple(reversed(lines[-recent:])), coupons)
 
 
 def spendable_points(uow: UnitOfWork, clock: Clock, customer_id: int) -> int:

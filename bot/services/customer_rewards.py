@@ -7,11 +7,13 @@ second tap on the same button, a replayed update or a tap on an old message chan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, tzinfo
 
 from sqlmodel import select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules, RewardRule
+from bot.services.coupons import CouponView, last_valid_day, open_coupons
 from bot.services.customer_points import spendable_points
 from bot.services.errors import AlreadyDone, NotEnoughPoints, UnknownReward
 from bot.services.loyalty import current_balance
@@ -32,6 +34,8 @@ class RewardUnaffordable(NotEnoughPoints):
 class Catalogue:
     balance: int
     rewards: tuple[RewardRule, ...]
+    coupons: tuple[CouponView, ...] = ()
+    """The customer's coupons that can still be used."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,18 @@ class RedeemAsk:
 class Redeemed:
     reward: RewardRule
     coupon_code: str
+    valid_until: date
+    """The last local day the coupon can be used."""
     balance: int
 
 
 def reward_catalogue(uow: UnitOfWork, clock: Clock, rules: BusinessRules, *, customer_id: int) -> Catalogue:
-    return Catalogue(spendable_points(uow, clock, customer_id), rules.rewards)
+    with uow.reading():
+        return Catalogue(
+            spendable_points(uow, clock, customer_id),
+            rules.rewards,
+            tuple(open_coupons(uow, clock, customer_id)),
+        )
 
 
 def ask_to_redeem(
@@ -87,24 +98,31 @@ def ask_to_redeem(
 
 
 def confirm(
-    uow: UnitOfWork, clock: Clock, rules: BusinessRules, *, customer_id: int, redemption_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: tzinfo,
+    *,
+    customer_id: int,
+    redemption_id: int,
 ) -> Redeemed:
     """Deduct and issue the coupon; a second confirmation (double tap, replay) raises AlreadyDone."""
     with uow:
         redemption = uow.session.get(Redemption, redemption_id)
         try:
             result = confirm_redemption(
-                uow, clock, rules, customer_id=customer_id, redemption_id=redemption_id
+                uow, clock, rules, customer_id=customer_id, redemption_id=redemption_id, tz=tz
             )
         except NotEnoughPoints as short:
             reward = rules.reward(redemption.reward_code) if redemption else None
             if reward is None:
                 raise
             raise RewardUnaffordable(reward, short.needed, short.available) from short
-        if not result.newly_confirmed or result.redemption.coupon_code is None:
+        if not result.newly_confirmed or result.coupon is None:
             raise AlreadyDone("this redemption was confirmed already")
         balance = current_balance(uow, clock, customer_id).spendable
-        return Redeemed(result.reward, result.redemption.coupon_code, balance)
+        coupon = result.coupon
+        return Redeemed(result.reward, coupon.code, last_valid_day(coupon.expires_at, tz), balance)
 
 
 def cancel(uow: UnitOfWork, *, customer_id: int, redemption_id: int) -> None:

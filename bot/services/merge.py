@@ -13,6 +13,7 @@ from bot.services.errors import InvalidInput
 from bot.services.loyalty import lock_customer
 from storage.models import (
     ChatIdentity,
+    Coupon,
     Customer,
     FaqReply,
     FollowUp,
@@ -33,6 +34,7 @@ _MOVED: tuple[type[SQLModel], ...] = (
     Purchase,
     PointsEntry,
     Redemption,
+    Coupon,
     SurveyDispatch,
     SurveyResponse,
     Ticket,

@@ -1,21 +1,20 @@
-"""The reward catalogue and redemptions: ask, confirm, get a one-time coupon. Never overdraws."""
+"""The reward catalogue and redemptions: ask, confirm, get a coupon (services/coupons.py); never overdraws."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 
 from sqlmodel import select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules, RewardRule
+from bot.services.coupons import issue_reward_coupon, new_coupon_code
 from bot.services.errors import AlreadyDone, InvalidInput, NotEnoughPoints, UnknownReward
 from bot.services.loyalty import current_balance, debit_points, lock_customer
-from storage.models import Redemption, Reward
+from storage.models import Coupon, Redemption, Reward
 from storage.uow import UnitOfWork
 from storage.upsert import insert_ignore
-
-_COUPON_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 
 
 @dataclass(frozen=True)
@@ -23,6 +22,8 @@ class RedemptionResult:
     redemption: Redemption
     reward: RewardRule
     newly_confirmed: bool
+    coupon: Coupon | None
+    """The coupon it gave (None only for a redemption confirmed before coupons had rows)."""
 
 
 def sync_catalogue(uow: UnitOfWork, rules: BusinessRules) -> None:
@@ -43,10 +44,6 @@ def sync_catalogue(uow: UnitOfWork, rules: BusinessRules) -> None:
             if (row.name, row.cost, row.active) != wanted:
                 row.name, row.cost, row.active = wanted
                 uow.session.add(row)
-
-
-def new_coupon_code() -> str:
-    return "-".join("".join(secrets.choice(_COUPON_ALPHABET) for _ in range(4)) for _ in range(3))
 
 
 def request_redemption(
@@ -86,9 +83,17 @@ def request_redemption(
 
 
 def confirm_redemption(
-    uow: UnitOfWork, clock: Clock, rules: BusinessRules, *, customer_id: int, redemption_id: int
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    *,
+    customer_id: int,
+    redemption_id: int,
+    tz: tzinfo = UTC,
 ) -> RedemptionResult:
-    """Deduct the points and issue the coupon, atomically; a second confirmation changes nothing."""
+    """Deduct the points and issue the coupon, atomically; a second confirmation changes nothing.
+
+    `tz` (TIMEZONE) decides the local day the coupon's validity ends on."""
     with uow:
         lock_customer(uow, customer_id)
         redemption = uow.session.exec(
@@ -100,7 +105,8 @@ def confirm_redemption(
         if reward is None:
             raise UnknownReward(redemption.reward_code)
         if redemption.status == "confirmed":
-            return RedemptionResult(redemption, reward, newly_confirmed=False)
+            coupon = uow.session.exec(select(Coupon).where(Coupon.redemption_id == redemption.id)).first()
+            return RedemptionResult(redemption, reward, newly_confirmed=False, coupon=coupon)
         if redemption.status != "pending":
             raise AlreadyDone("that redemption was cancelled")
         available = current_balance(uow, clock, customer_id).spendable
@@ -120,7 +126,9 @@ def confirm_redemption(
         redemption.coupon_code = new_coupon_code()
         redemption.confirmed_at = clock.now()
         uow.session.add(redemption)
-        return RedemptionResult(redemption, reward, newly_confirmed=True)
+        uow.flush()
+        coupon = issue_reward_coupon(uow, clock, rules, tz, redemption=redemption, reward=reward)
+        return RedemptionResult(redemption, reward, newly_confirmed=True, coupon=coupon)
 
 
 def cancel_redemption(uow: UnitOfWork, *, customer_id: int, redemption_id: int) -> Redemption:
@@ -144,6 +152,7 @@ def redeem(
     customer_id: int,
     reward_code: str,
     request_key: str,
+    tz: tzinfo = UTC,
 ) -> RedemptionResult:
     """Request and confirm in one step (CLI, staff, tests of concurrency)."""
     with uow:
@@ -151,4 +160,6 @@ def redeem(
             uow, clock, rules, customer_id=customer_id, reward_code=reward_code, request_key=request_key
         )
         assert redemption.id is not None
-        return confirm_redemption(uow, clock, rules, customer_id=customer_id, redemption_id=redemption.id)
+        return confirm_redemption(
+            uow, clock, rules, customer_id=customer_id, redemption_id=redemption.id, tz=tz
+        )

@@ -1,6 +1,7 @@
 """Win-back offers to newly at-risk customers: an A/B split, conversions, and a significance test.
 
-A customer gets at most one offer per at-risk episode (the snapshot day that flagged them).
+A customer gets at most one offer per at-risk episode (the snapshot day that flagged them). Each
+offer carries a coupon (bot/services/coupons.py), issued when the offer is first about to be sent.
 Variants are assigned by a hash of customer and episode: random across customers, stable on
 replays (a crashed job that runs again assigns the same variant).
 """
@@ -17,6 +18,7 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
+from bot.services.coupons import void_offer_coupon
 from storage.models import Customer, Purchase, WinbackOffer
 from storage.uow import UnitOfWork
 from storage.upsert import insert_ignore
@@ -86,6 +88,7 @@ def queue_offers(
 
 
 def mark_offer(uow: UnitOfWork, clock: Clock, *, offer_id: int, sent: bool) -> None:
+    """The outcome of sending an offer; one that never reached the customer voids its coupon."""
     with uow:
         offer = uow.session.get(WinbackOffer, offer_id)
         if offer is None or offer.status != "queued":
@@ -93,6 +96,8 @@ def mark_offer(uow: UnitOfWork, clock: Clock, *, offer_id: int, sent: bool) -> N
         offer.status = "sent" if sent else "failed"
         offer.sent_at = clock.now() if sent else None
         uow.session.add(offer)
+        if not sent:
+            void_offer_coupon(uow, clock, offer_id=offer_id)
 
 
 def record_conversions(uow: UnitOfWork, clock: Clock, rules: BusinessRules) -> int:

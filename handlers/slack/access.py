@@ -33,7 +33,7 @@ from bot.services.authorization import (
 )
 from bot.services.tickets import ticket_for_thread
 from handlers.slack.args import clean_input, first_word
-from handlers.slack.blocks import alert, card, digest, shortcut
+from handlers.slack.blocks import alert, card, coupon, digest, shortcut
 from handlers.slack.blocks.common import clip, escape
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notify import notify_user
@@ -50,6 +50,8 @@ BUTTONS: Final[dict[str, str]] = {
     card.PICK_ACTION: "card.pick",
     card.MERGE_CONFIRM: "merge.confirm",
     card.MERGE_CANCEL: "merge.cancel",
+    coupon.USE: "coupon.use",
+    coupon.VOID: "coupon.void",
     alert.REPLY: "alert.reply",
     alert.ASSIGN: "alert.assign",
     alert.CONTACTED: "alert.contacted",

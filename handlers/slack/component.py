@@ -26,6 +26,7 @@ from handlers.slack import (
     alerts,
     cmd_analytics,
     cmd_campaigns,
+    cmd_coupons,
     cmd_customers,
     cmd_digest,
     cmd_faq,
@@ -75,6 +76,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     cmd_digest.register(app, deps, crm)
     cmd_campaigns.register(app, deps, crm)
     cmd_faq.register(app, deps, crm)
+    cmd_coupons.register(app, deps, crm)
     digest_actions.register(app, deps)
     home.register(app, deps)
     shortcuts.register(app, deps)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.events import CustomerNotice, LocalText, NoticeLine, PointsAdjusted, StaffReplied
+from bot.events import Code, CustomerNotice, LocalText, NoticeLine, PointsAdjusted, StaffReplied
 from bot.i18n import Translator, translator
 from bot.jobs.notices import ALREADY_SENT, NO_CHAT, PERMANENT, claim_notice
 from bot.services.chat_preferences import chat_target
 from bot.services.winback import mark_offer
 from handlers.telegram.deps import TelegramDeps
 from handlers.telegram.outbox import Markup
-from handlers.telegram.render import Html, bold, esc, fmt, lines, nfmt, plain
+from handlers.telegram.render import Html, bold, code, esc, fmt, lines, nfmt, plain
 from handlers.telegram.surveys import Subscription
 
 
@@ -21,6 +21,8 @@ def notice_body(t: Translator, business: str, notice: CustomerNotice) -> Html:
     def shown(value: object) -> object:
         if isinstance(value, LocalText):
             return value.for_language(t.language)
+        if isinstance(value, Code):
+            return code(value.text)
         if isinstance(value, date):
             return t.format_date(value)
         if isinstance(value, int) and not isinstance(value, bool):

@@ -1,7 +1,9 @@
-"""/points: spendable and pending points, tier and progress, batches expiring soon, recent activity."""
+"""/points: spendable and pending points, tier and progress, batches expiring soon, open coupons,
+recent activity."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -9,10 +11,11 @@ from zoneinfo import ZoneInfo
 from telegram import Update
 
 from bot.i18n import Translator
+from bot.services.coupons import CouponView, last_valid_day
 from bot.services.customer_points import PointsView, points_view
 from handlers.telegram.context import ChatContext, TelegramApp
 from handlers.telegram.deps import TelegramDeps
-from handlers.telegram.render import Html, bold, fmt, nfmt
+from handlers.telegram.render import Html, bold, code, fmt, nfmt
 
 EXPIRY_LOOKAHEAD_DAYS: Final = 30
 LEDGER_LABELS: Final = {
@@ -39,6 +42,24 @@ def _date(t: Translator, moment: datetime, tz: ZoneInfo, style: str = "long") ->
     return t.format_date(moment.astimezone(tz).date(), style)
 
 
+def render_coupons(t: Translator, coupons: Sequence[CouponView], tz: ZoneInfo) -> list[Html]:
+    """The customer's coupons that can still be used, each with its code and last valid day
+    (nothing at all when there are none)."""
+    if not coupons:
+        return []
+    parts = [fmt(t, "coupons.header")]
+    for coupon in coupons:
+        item = fmt(
+            t,
+            "coupons.item",
+            title=coupon.title.for_language(t.language),
+            code=code(coupon.code),
+            date=t.format_date(last_valid_day(coupon.expires_at, tz)),
+        )
+        parts.append(Html(f"• {item}"))
+    return parts
+
+
 def render_points(t: Translator, summary: PointsView, business: str, tz: ZoneInfo) -> Html:
     balance, tier = summary.balance, summary.tier
     number = t.format_decimal
@@ -63,6 +84,10 @@ def render_points(t: Translator, summary: PointsView, business: str, tz: ZoneInf
                 t, "points.expiring_batch", amount, points=number(amount), date=_date(t, expires_at, tz)
             )
             parts.append(Html(f"• {batch}"))
+    coupons = render_coupons(t, summary.coupons, tz)
+    if coupons:
+        parts.append(Html(""))
+        parts.extend(coupons)
     parts.append(Html(""))
     parts.append(fmt(t, "points.history_header"))
     if not summary.recent:

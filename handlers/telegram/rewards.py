@@ -1,4 +1,5 @@
-"""/rewards: the catalogue with a Redeem button per reward → a confirmation → the one-time coupon.
+"""/rewards: the catalogue with a Redeem button per reward → a confirmation → the one-time coupon
+(with its last valid day); below the catalogue, the customer's coupons that can still be used.
 
 A tap that can no longer do anything (used, cancelled, unaffordable, someone else's) is answered
 with a short notice and changes nothing; two quick taps give one coupon.
@@ -24,7 +25,8 @@ from handlers.telegram.keyboards import (
     confirm_redeem_keyboard,
     rewards_keyboard,
 )
-from handlers.telegram.render import Html, code, fmt, lines, nfmt
+from handlers.telegram.points import render_coupons
+from handlers.telegram.render import Html, code, fmt, lines, nfmt, paragraphs
 
 STALE = (AlreadyDone, UnknownReward, InvalidInput, NotEnoughPoints)
 T = TypeVar("T")
@@ -57,10 +59,11 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
             return
         t = deps.t(context)
         catalogue = await deps.call(reward_catalogue, ctx.clock, ctx.rules, customer_id=customer_id)
+        coupons = lines(*render_coupons(t, catalogue.coupons, ctx.settings.tz))
         if not catalogue.rewards:
-            await deps.reply(update, context, fmt(t, "rewards.empty"))
+            await deps.reply(update, context, paragraphs(fmt(t, "rewards.empty"), coupons))
             return
-        body = lines(
+        catalogue_lines = lines(
             nfmt(t, "rewards.header", catalogue.balance, points=t.format_decimal(catalogue.balance)),
             *(
                 Html(
@@ -76,6 +79,7 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
                 for r in catalogue.rewards
             ),
         )
+        body = paragraphs(catalogue_lines, coupons)
         await deps.reply(update, context, body, rewards_keyboard(t, catalogue.rewards))
 
     async def ask(update: Update, context: ChatContext) -> None:
@@ -126,7 +130,14 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
         done = await _or_explain(
             query,
             t,
-            deps.call(confirm, ctx.clock, ctx.rules, customer_id=customer_id, redemption_id=redemption_id),
+            deps.call(
+                confirm,
+                ctx.clock,
+                ctx.rules,
+                ctx.settings.tz,
+                customer_id=customer_id,
+                redemption_id=redemption_id,
+            ),
         )
         if done is None:
             return
@@ -136,6 +147,7 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
             "rewards.coupon",
             name=done.reward.display_name(t.language),
             code=code(done.coupon_code),
+            date=t.format_date(done.valid_until),
             balance=t.format_decimal(done.balance),
         )
         if message is not None:

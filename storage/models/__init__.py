@@ -1,7 +1,7 @@
 """SQLModel tables, grouped by aggregate. Importing this package registers every table."""
 
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
-from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
+from storage.models.loyalty import Coupon, PointsEntry, Purchase, Redemption, Reward
 from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
 from storage.models.support import FaqReply, FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
@@ -9,6 +9,7 @@ from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyRespons
 __all__ = [
     "AuditLog",
     "ChatIdentity",
+    "Coupon",
     "Customer",
     "FaqReply",
     "FollowUp",

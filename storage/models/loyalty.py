@@ -1,4 +1,4 @@
-"""Purchases, the append-only points ledger, rewards and redemptions."""
+"""Purchases, the append-only points ledger, rewards, redemptions and the coupons they give."""
 
 from __future__ import annotations
 
@@ -72,3 +72,35 @@ class Redemption(SQLModel, table=True):
     """Idempotency of the request (the tap that asked); the confirmation has its own ledger key."""
     created_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
+
+
+class Coupon(SQLModel, table=True):
+    """A coupon a customer holds: a redeemed reward or a win-back offer, used once at the counter.
+
+    `state` is issued, used or void; "expired" is never written: an issued coupon whose
+    `expires_at` has passed reads as expired (bot/services/coupons.py), so no job has to run on
+    time for a coupon to stop working.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    """The canonical form, `ABCD-EFGH-JKLM` (lookups normalise what people type to it)."""
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    kind: str = Field(max_length=16)
+    """reward or winback."""
+    item: str = Field(max_length=32)
+    """The reward's code or the win-back variant's name."""
+    title: str = Field(max_length=500)
+    title_zh_hans: str | None = Field(default=None, max_length=500)
+    title_zh_hant: str | None = Field(default=None, max_length=500)
+    """What the coupon is worth, as promised when it was issued (the rules file may change later)."""
+    redemption_id: int | None = Field(default=None, foreign_key="redemption.id", unique=True)
+    winback_offer_id: int | None = Field(default=None, foreign_key="winback_offer.id", unique=True)
+    state: str = Field(default="issued", max_length=16)
+    issued_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
+    used_by: str | None = Field(default=None, max_length=64)
+    """`slack:<user id>`, `api:<key name>`…: who marked it used."""
+    voided_at: datetime | None = None
+    voided_by: str | None = Field(default=None, max_length=64)

@@ -44,6 +44,7 @@ async def test_help_lists_each_registered_subcommand_and_nothing_else(world: Sla
         "survey",
         "winback",
         "faq",
+        "coupon",
     )
     for name in names:
         assert f"`/crm {name}" in text

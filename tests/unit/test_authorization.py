@@ -78,8 +78,9 @@ def test_the_table_matches_spec_10_and_an_unlisted_action_needs_staff() -> None:
     admin_only = {action for action, role in PERMISSIONS.items() if role == "admin"}
     assert admin_only == {
         "crm.points", "crm.refund", "crm.merge", "crm.link", "crm.survey_segment", "crm.winback",
-        "purchase.over_cap", "merge.confirm", "merge.cancel",
+        "purchase.over_cap", "merge.confirm", "merge.cancel", "coupon.void",
     }  # fmt: skip
+    assert (PERMISSIONS["crm.coupon"], PERMISSIONS["coupon.use"]) == ("staff", "staff")  # check, mark used
     assert required_role("button.something_new") == "staff"
 
 

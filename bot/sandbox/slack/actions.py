@@ -115,6 +115,44 @@ class Actions(Interactions):
         )
         return await self._interact(payload, signing)
 
+    async def press_forged_button(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str,
+        channel: str,
+        label: str = "",
+        signing: Signing | None = None,
+    ) -> AppResponse:
+        """A click on a button the app never showed this user (a crafted or replayed request).
+
+        `press_button` refuses elements the user cannot see; this sends the block_actions payload
+        anyway, signed as Slack signs everything it relays, so only the app's own checks decide."""
+        target = self._channel_for(self._user(user), channel)
+        element: JSON = {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": label or action_id},
+            "value": value,
+        }
+        container: JSON = {
+            "type": "message",
+            "message_ts": f"{self.state.now():.6f}",
+            "channel_id": target.id,
+            "is_ephemeral": True,
+        }
+        payload = payloads.block_actions(
+            self.state,
+            user=user,
+            trigger_id=self.issue_trigger_id(user),
+            container=container,
+            action=payloads.action_item({"block_id": "forged"}, element, None, f"{self.state.now():.6f}"),
+            channel=target,
+            response_url=issue_response_url(self.state, self.base_url, target.id, user),
+        )
+        return await self._interact(payload, signing)
+
     async def message_shortcut(
         self, callback_id: str, *, user: str, channel: str, ts: str, signing: Signing | None = None
     ) -> AppResponse:

@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005f"
-down_revision: str | None = "0004r"
+down_revision: str | None = "0005c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
