@@ -266,7 +266,7 @@ def record_live_purchase(
         )
         balance = _balance_after(uow, purchase)
         if recorded.points > 0:
-            uow.emit(_points_notice(customer.id, purchase, recorded.points, balance, tz))
+            uow.emit(_points_notice(uow, customer.id, purchase, recorded.points, balance, tz))
         return LivePurchase(customer, purchase, recorded.points, balance, created=True)
 
 
@@ -395,7 +395,7 @@ def _balance_after(uow: UnitOfWork, purchase: Purchase) -> Balance:
 
 
 def _points_notice(
-    customer_id: int, purchase: Purchase, points: int, balance: Balance, tz: ZoneInfo
+    uow: UnitOfWork, customer_id: int, purchase: Purchase, points: int, balance: Balance, tz: ZoneInfo
 ) -> CustomerNotice:
     today = purchase.created_at.astimezone(tz).date()
     values: tuple[tuple[str, object], ...] = (("points", points), ("balance", balance.spendable))
@@ -404,13 +404,14 @@ def _points_notice(
         if purchase.purchased_on == today
         else NoticeLine("points.live_purchase_on", (*values, ("date", purchase.purchased_on)), n=points)
     ]
-    if balance.pending and balance.pending_until is not None:
+    usable_from = uow.session.exec(
+        select(PointsEntry.available_at).where(
+            PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn"
+        )
+    ).first()
+    if usable_from is not None and usable_from > purchase.created_at:
         lines.append(
-            NoticeLine(
-                "points.live_pending",
-                (("pending", balance.pending), ("date", balance.pending_until.astimezone(tz).date())),
-                n=balance.pending,
-            )
+            NoticeLine("points.live_pending", (("date", usable_from.astimezone(tz).date()),), n=points)
         )
     return CustomerNotice(
         customer_id=customer_id,
