@@ -32,8 +32,8 @@ import httpx
 from benchmarks.machine import describe
 
 CLIENTS = 50
-ROUNDS = 4
-PER_ROUND = 1_000
+ROUNDS = 3
+PER_ROUND = 500
 WARM_UP = 100
 CUSTOMERS = 500
 KEY_NAME = "bench"

@@ -24,7 +24,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
@@ -238,7 +238,40 @@ def record_live_purchase(
         customer = follow_merges(uow, customer)
         existing = repo.purchase_by_order_id(uow.session, order_id)
         if existing is not None:
-            return _replay(uow, existing, customer, amount)
+            return _replay(uow, clock, existing, customer, amount, actor)
+        return _record_new(
+            uow,
+            clock,
+            rules,
+            tz,
+            customer=customer,
+            order_id=order_id,
+            amount=amount,
+            currency=currency,
+            purchased_on=purchased_on,
+            quantity=quantity,
+            source=source,
+            actor=actor,
+        )
+
+
+def _record_new(
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: ZoneInfo,
+    *,
+    customer: Customer,
+    order_id: str,
+    amount: Decimal,
+    currency: str | None,
+    purchased_on: date | None,
+    quantity: int | None,
+    source: str,
+    actor: str,
+) -> LivePurchase:
+    """A purchase of an order id not recorded yet (the caller holds the order's key and checked)."""
+    with uow:
         assert customer.id is not None
         recorded = record_purchase(
             uow,
@@ -265,9 +298,9 @@ def record_live_purchase(
             amount=str(amount),
             points=recorded.points,
         )
-        balance = _balance_after(uow, purchase)
-        if recorded.points > 0:
-            uow.emit(_points_notice(uow, customer.id, purchase, recorded.points, balance, tz))
+        balance, earned = _after(uow, purchase)
+        if earned is not None:
+            uow.emit(_points_notice(customer.id, purchase, earned, balance, tz))
         return LivePurchase(customer, purchase, recorded.points, balance, created=True)
 
 
@@ -300,7 +333,7 @@ def record_live_purchase_for(
             )
             if named is None:
                 raise OrderConflict(f"order {order_id} was recorded for another customer; nothing changed")
-            return _replay(uow, existing, named, amount)
+            return _replay(uow, clock, existing, named, amount, actor or source)
         customer = find_or_create_customer(
             uow,
             clock,
@@ -312,7 +345,7 @@ def record_live_purchase_for(
             source=source,
             actor=actor,
         )
-        return record_live_purchase(
+        return _record_new(
             uow,
             clock,
             rules,
@@ -324,7 +357,7 @@ def record_live_purchase_for(
             purchased_on=purchased_on,
             quantity=quantity,
             source=source,
-            actor=actor,
+            actor=actor or source,
         )
 
 
@@ -365,7 +398,10 @@ def _check_order(order_id: str, amount: Decimal) -> None:
         raise InvalidInput(f"an amount can be at most {MAX_AMOUNT:,}")
 
 
-def _replay(uow: UnitOfWork, existing: Purchase, customer: Customer, amount: Decimal) -> LivePurchase:
+def _replay(
+    uow: UnitOfWork, clock: Clock, existing: Purchase, customer: Customer, amount: Decimal, actor: str
+) -> LivePurchase:
+    """The first answer for a repeated order id (the repeat itself is audited, nothing else is written)."""
     owner = repo.customer_by_id(uow.session, existing.customer_id)
     assert owner is not None
     owner = follow_merges(uow, owner)
@@ -373,50 +409,51 @@ def _replay(uow: UnitOfWork, existing: Purchase, customer: Customer, amount: Dec
         raise OrderConflict(
             f"order {existing.order_id} was recorded before with another customer or amount; nothing changed"
         )
-    earned = uow.session.exec(
-        select(PointsEntry.delta).where(PointsEntry.purchase_id == existing.id, PointsEntry.kind == "earn")
-    ).first()
-    return LivePurchase(owner, existing, earned or 0, _balance_after(uow, existing), created=False)
-
-
-def _balance_after(uow: UnitOfWork, purchase: Purchase) -> Balance:
-    """The owner's points as they stood when the purchase was recorded (so a replay answers the same):
-    the ledger up to the purchase's own entry (entries of one customer are written under its lock,
-    so ids follow that order), or, for a purchase that earned nothing, up to its time."""
-    earned = uow.session.exec(
-        select(PointsEntry).where(PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn")
-    ).first()
-    up_to = (
-        col(PointsEntry.id) <= earned.id
-        if earned is not None
-        else col(PointsEntry.created_at) <= purchase.created_at
+    balance, earned = _after(uow, existing)
+    record_audit(
+        uow,
+        actor=actor,
+        action="purchase.repeat",
+        at=clock.now(),
+        customer_id=owner.id,
+        order_id=existing.order_id,
     )
-    entries = uow.session.exec(
-        select(PointsEntry)
-        .where(PointsEntry.customer_id == purchase.customer_id, up_to)
-        .order_by(col(PointsEntry.created_at), col(PointsEntry.id))
-    ).all()
-    return balance_at(entries, earned.created_at if earned is not None else purchase.created_at)
+    return LivePurchase(owner, existing, earned.delta if earned else 0, balance, created=False)
+
+
+def _after(uow: UnitOfWork, purchase: Purchase) -> tuple[Balance, PointsEntry | None]:
+    """The owner's points as they stood right after the purchase was recorded (so a repeat answers
+    the same), and the purchase's own points entry. The ledger counts up to that entry (one
+    customer's entries are written under its lock, so ids follow that order); for a purchase that
+    earned nothing, up to its time."""
+    ledger = repo.ledger_of(uow.session, purchase.customer_id)
+    earned = next((e for e in ledger if e.purchase_id == purchase.id and e.kind == "earn"), None)
+    if earned is None:
+        return balance_at(
+            [e for e in ledger if e.created_at <= purchase.created_at], purchase.created_at
+        ), None
+    assert earned.id is not None
+    return balance_at(
+        [e for e in ledger if e.id is not None and e.id <= earned.id], earned.created_at
+    ), earned
 
 
 def _points_notice(
-    uow: UnitOfWork, customer_id: int, purchase: Purchase, points: int, balance: Balance, tz: ZoneInfo
+    customer_id: int, purchase: Purchase, earned: PointsEntry, balance: Balance, tz: ZoneInfo
 ) -> CustomerNotice:
     today = purchase.created_at.astimezone(tz).date()
+    points = earned.delta
     values: tuple[tuple[str, object], ...] = (("points", points), ("balance", balance.spendable))
     lines = [
         NoticeLine("points.live_purchase", values, n=points)
         if purchase.purchased_on == today
         else NoticeLine("points.live_purchase_on", (*values, ("date", purchase.purchased_on)), n=points)
     ]
-    usable_from = uow.session.exec(
-        select(PointsEntry.available_at).where(
-            PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn"
-        )
-    ).first()
-    if usable_from is not None and usable_from > purchase.created_at:
+    if earned.available_at > earned.created_at:
         lines.append(
-            NoticeLine("points.live_pending", (("date", usable_from.astimezone(tz).date()),), n=points)
+            NoticeLine(
+                "points.live_pending", (("date", earned.available_at.astimezone(tz).date()),), n=points
+            )
         )
     return CustomerNotice(
         customer_id=customer_id,
