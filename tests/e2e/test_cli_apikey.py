@@ -1,6 +1,7 @@
 """`retention-bot apikey create | list | revoke` as a shop owner runs them: a real process on a real
-database; the key is printed once and only its hash is kept; a revoked key is refused by the API
-of a server that was already running."""
+database; the key is printed once and only its hash is kept. The real `retention-bot run` serves
+the API, its Telegram part tells the customer about the points within seconds, and a key revoked
+by another process is refused from the next request on."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ import httpx
 from sqlmodel import select
 
 from bot.clock import ManualClock
-from bot.sandbox.slack.server import LoopbackServer
+from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from bot.services.api_keys import create_api_key
-from bot.web import build_web_app
-from handlers.api import api_routes
+from bot.services.customers import create_customer, link_chat
 from storage.models import ApiKey, AuditLog
 from tests.conftest import make_context
-from tests.support.bot_process import BINARY, clean_env
+from tests.support.bot_process import BINARY, clean_env, running_bot, telegram_settings
 
 
 def cli(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +33,7 @@ def cli(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess
     )
 
 
-async def test_a_key_is_shown_once_kept_as_a_hash_and_revoked_at_once(
+async def test_a_key_is_shown_once_kept_as_a_hash_and_revoked_at_once_in_a_running_bot(
     sqlite_url: str, clock: ManualClock, tmp_path: Path
 ) -> None:
     made = cli(sqlite_url, tmp_path, "create", "till-1")
@@ -49,15 +49,27 @@ async def test_a_key_is_shown_once_kept_as_a_hash_and_revoked_at_once(
     assert "till-1" in listed.stdout and key[:12] in listed.stdout and key not in listed.stdout
     assert "active" in listed.stdout
 
-    app = build_web_app(ctx, api_routes(ctx), {})
-    async with LoopbackServer(app) as web, httpx.AsyncClient(base_url=web.url) as client:
-        headers = {"Authorization": f"Bearer {key}"}
-        body = {"customer": {"customer_id": "C1"}, "order_id": "T-1", "amount": 10}
-        assert (await client.post("/api/v1/purchases", json=body, headers=headers)).status_code == 201
-        revoked = cli(sqlite_url, tmp_path, "revoke", "till-1")
-        assert revoked.returncode == 0, revoked.stderr
-        again = await client.post("/api/v1/purchases", json=body | {"order_id": "T-2"}, headers=headers)
-        assert again.status_code == 401
+    async with SandboxServer(TelegramSandbox(flood_limits=FloodLimits.unlimited())) as telegram:
+        user = telegram.sandbox.create_user("Ann", language_code="en")
+        with ctx.uow() as uow:
+            customer = create_customer(uow, ctx.clock, external_id="C1", name="Ann")
+            link_chat(
+                uow, ctx.clock, customer, platform="telegram", user_id=str(user.id), chat_id=str(user.id)
+            )
+        settings = {"DATABASE_URL": sqlite_url, **telegram_settings(telegram)}
+        async with (
+            running_bot(tmp_path, settings, "--no-slack", "--no-scheduler", parts=("telegram",)) as bot,
+            httpx.AsyncClient(base_url=bot.url, timeout=30) as client,
+        ):
+            headers = {"Authorization": f"Bearer {key}"}
+            body = {"customer": {"customer_id": "C1"}, "order_id": "T-1", "amount": 42}
+            assert (await client.post("/api/v1/purchases", json=body, headers=headers)).status_code == 201
+            notice = await telegram.sandbox.next_bot_message(user.id, timeout=10)
+            assert notice.text == "+42 points for your purchase today — balance 42"
+            revoked = cli(sqlite_url, tmp_path, "revoke", "till-1")
+            assert revoked.returncode == 0, revoked.stderr
+            again = await client.post("/api/v1/purchases", json=body | {"order_id": "T-2"}, headers=headers)
+            assert again.status_code == 401
     assert "revoked" in cli(sqlite_url, tmp_path, "list").stdout
     twice = cli(sqlite_url, tmp_path, "revoke", "till-1")
     assert (
