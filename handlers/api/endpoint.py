@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -185,6 +185,8 @@ def route(endpoint: Endpoint, gate: Gate, parsing: Callable[[], Parsing]) -> Rou
                 raise domain_error(exc) from None
         except ApiError as error:
             return error_response(error)
+        except ClientDisconnect:  # the caller hung up while sending: nobody to answer, nothing done
+            return Response(status_code=499)
         except Exception:  # a fault, not the caller's mistake: logged with context, answered in JSON
             log.exception("API %s %s failed", endpoint.method, endpoint.path)
             return error_response(ApiError(500, "the request failed on our side; it is logged, try again"))
