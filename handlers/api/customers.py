@@ -44,7 +44,7 @@ async def put(call: ApiCall) -> Reply:
     ctx = call.ctx
     record = CustomerRecord(
         customer_id=call.params["customer_id"],
-        name=" ".join(body.name.split()) if body.name else None,
+        name=" ".join(body.name.split()) or None if body.name else None,
         phone=body.phone,
         email=body.email,
         birthday=body.birthday,
