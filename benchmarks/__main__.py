@@ -15,6 +15,12 @@ def _analytics(args: argparse.Namespace) -> str:
     return run(args.customers, args.databases.split(","), repeats=args.repeats)
 
 
+def _api(args: argparse.Namespace) -> str:
+    from benchmarks.api import run
+
+    return run(args.databases.split(","))
+
+
 def _slack(args: argparse.Namespace) -> str:
     from benchmarks.slack import run
 
@@ -35,6 +41,7 @@ def _triage(args: argparse.Namespace) -> str:
 
 SUITES: dict[str, Callable[[argparse.Namespace], str]] = {
     "analytics": _analytics,
+    "api": _api,
     "slack": _slack,
     "telegram": _telegram,
     "triage": _triage,

@@ -46,7 +46,12 @@ class Runtime:
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Start every part and the HTTP server, wait for `stop`, then shut down in reverse order."""
-        routes = [route for component in self.components for route in component.routes]
+        from handlers.api import api_routes  # /api/v1: every request needs a key, so it is always served
+
+        routes = [
+            *api_routes(self.ctx),
+            *(route for component in self.components for route in component.routes),
+        ]
         server = build_server(
             build_web_app(self.ctx, routes, self.status),
             self.ctx.settings.http_host,

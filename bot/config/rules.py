@@ -293,6 +293,16 @@ class FaqEntry(_Rule):
         return self.key or self.questions[0].lower()[:64]
 
 
+class ApiRules(_Rule):
+    """The HTTP API under /api/v1 (tills, online shops)."""
+
+    requests_per_second: float = Field(default=10, gt=0)
+    """Each key's sustained rate; past it (and past the burst) a request gets 429 with Retry-After."""
+    burst: int = Field(default=50, ge=1)
+    """Requests one key may send at once before the rate applies (a till catching up after a
+    network outage)."""
+
+
 class BusinessRules(_Rule):
     max_staff_purchase: Decimal = Field(default=Decimal(500), ge=0)
     """A `/crm purchase` above this amount needs an admin (SPEC §10); staff record up to it."""
@@ -320,6 +330,7 @@ class BusinessRules(_Rule):
     schedule: ScheduleRules = ScheduleRules()
     business_hours: BusinessHoursRules = BusinessHoursRules()
     response_targets: ResponseTargets = ResponseTargets()
+    api: ApiRules = ApiRules()
     faq: tuple[FaqEntry, ...] = ()
     """The shop's own answers (SPEC §8 "Answers the shop wrote"); none by default."""
 

@@ -79,6 +79,7 @@ def export_customer(uow: UnitOfWork, clock: Clock, customer_id: int) -> dict[str
                     "currency": p.currency,
                     "quantity": p.quantity,
                     "refunded": p.refunded_at is not None,
+                    "refunded_amount": p.refunded_amount,
                 }
                 for p in repo.purchases_of(session, customer_id)
             ],

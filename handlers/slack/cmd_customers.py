@@ -119,7 +119,7 @@ async def refund(call: CrmCall) -> None:
     text = call.t.format(
         "slack.refund.done",
         order=escape(done.purchase.order_id),
-        amount=money(call.t, done.purchase.amount),
+        amount=money(call.t, done.amount),  # what is left after partial refunds from a till or shop
         points=done.points_reversed,
     )
     if done.points_not_recoverable:

@@ -17,7 +17,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005c"
-down_revision: str | None = "0004r"
+down_revision: str | None = "0005b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
