@@ -46,7 +46,10 @@ class Runtime:
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Start every part and the HTTP server, wait for `stop`, then shut down in reverse order."""
+        from handlers.shops import shop_routes
+
         routes = [route for component in self.components for route in component.routes]
+        routes += shop_routes(self.ctx)  # always served: without a secret a shop's route says so (503)
         server = build_server(
             build_web_app(self.ctx, routes, self.status),
             self.ctx.settings.http_host,
