@@ -130,6 +130,9 @@ class CustomerNotice:
 
     `promotional`: a /stop opt-out suppresses it (greetings, offers); service notices (points about
     to expire) still go out. `winback_offer_id`: the offer to mark sent or failed after the attempt.
+    `receipt`: the answer to something the customer just did (the points of a purchase at the
+    till): it goes out at once, whatever the send window, the daily cap or the 24-hour rule say,
+    and does not count as bot-initiated.
     """
 
     customer_id: int
@@ -138,6 +141,7 @@ class CustomerNotice:
     lines: tuple[NoticeLine, ...]
     promotional: bool = True
     winback_offer_id: int | None = None
+    receipt: bool = False
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,8 @@ def skip_reason(
         return UNREACHABLE
     if session.exec(select(Interaction.id).where(Interaction.source_event_id == notice.key)).first():
         return ALREADY_SENT
+    if notice.receipt:
+        return None
     if not in_send_window(now, tz, rules.contact):
         return OUTSIDE_WINDOW
     if (
@@ -130,7 +132,7 @@ def claim_notice(
             "direction": "outbound",
             "kind": notice.kind,
             "text": text[:MAX_TEXT],
-            "bot_initiated": True,
+            "bot_initiated": not notice.receipt,
             "source_event_id": notice.key,
             "created_at": now,
         }

@@ -47,6 +47,14 @@ class AlreadyDone(DomainError):
     """The thing was done before (a refunded order, a used coupon); nothing changed."""
 
 
+class RefundTooLarge(DomainError):
+    def __init__(self, order_id: str, asked: object, left: object) -> None:
+        super().__init__(
+            f"a refund of {asked} is more than the {left} of order {order_id!r} not refunded yet"
+        )
+        self.order_id = order_id
+
+
 class UnknownReward(DomainError):
     def __init__(self, code: str) -> None:
         super().__init__(f"no reward {code!r} in the catalogue")

@@ -1,12 +1,13 @@
 """SQLModel tables, grouped by aggregate. Importing this package registers every table."""
 
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
-from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
-from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
+from storage.models.loyalty import PointsEntry, Purchase, Redemption, Refund, Reward
+from storage.models.operations import ApiKey, AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
 from storage.models.support import FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
 __all__ = [
+    "ApiKey",
     "AuditLog",
     "ChatIdentity",
     "Customer",
@@ -18,6 +19,7 @@ __all__ = [
     "ProcessedUpdate",
     "Purchase",
     "Redemption",
+    "Refund",
     "Reward",
     "RiskSnapshot",
     "StaffMember",

@@ -23,6 +23,24 @@ class Purchase(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     source: str = Field(default="import", max_length=16)
     refunded_at: datetime | None = None
+    """Set when the whole amount has been refunded (one full refund, or partial ones adding up)."""
+    refunded_amount: Decimal = Field(default=Decimal(0), max_digits=12, decimal_places=2)
+    """How much of `amount` has been refunded so far; never more than `amount`."""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Refund(SQLModel, table=True):
+    """One refund of (part of) a purchase, once per `refund_key`: a replay finds its row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    purchase_id: int = Field(foreign_key="purchase.id", index=True)
+    refund_key: str = Field(max_length=160, unique=True)
+    """`<order id>:full` for a full refund, else the caller's refund id (API, shop webhooks)."""
+    amount: Decimal = Field(max_digits=12, decimal_places=2)
+    points_reversed: int = Field(default=0, sa_type=BigInteger)
+    points_not_recoverable: int = Field(default=0, sa_type=BigInteger)
+    source: str = Field(default="slack", max_length=16)
+    actor: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 

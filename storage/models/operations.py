@@ -72,3 +72,19 @@ class AuditLog(SQLModel, table=True):
     detail: str = Field(default="{}", max_length=4000)
     """JSON."""
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiKey(SQLModel, table=True):
+    """A key for the HTTP API. Only the SHA-256 of the key is kept; the key itself is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    """Names are never reused, so the audit log's `api:<name>` always means one key."""
+    key_hash: str = Field(max_length=64, unique=True)
+    """Hex SHA-256 of the whole key."""
+    prefix: str = Field(max_length=16)
+    """The key's first characters (`rb_live_ab12`), shown by `apikey list` to tell keys apart."""
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None

@@ -1,0 +1,422 @@
+"""Live purchases and refunds from a till or an online shop (the HTTP API, the shop webhooks).
+
+Customers are matched by the business's customer id, then by phone (E.164, read the way the
+import reads it), then by e-mail (case-insensitive), and created when nothing matches; a merged
+duplicate resolves to the customer it was merged into. A purchase is recorded once per order id
+(a repeat changes nothing and returns what the first one did); its points go to the customer
+at once, and a customer linked in Telegram is told (a service notice, published as an event
+when the unit of work commits). Imported history goes through bot/services/imports.py instead
+and stays silent.
+
+Concurrency: the order id and the customer's identifiers are held (storage.locks.hold_keys)
+before anything is read, so two requests with one order id, or one new customer, wait for each
+other instead of both inserting. Keys are named so that customer keys sort before order keys,
+and every path takes them in that order.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from bot.clock import Clock
+from bot.config.rules import BusinessRules
+from bot.events import CustomerNotice, NoticeLine
+from bot.services.audit import record_audit
+from bot.services.customers import follow_merges
+from bot.services.errors import AlreadyDone, AmbiguousCustomer, InvalidInput
+from bot.services.ledger import Balance, balance_at
+from bot.services.purchases import Refund, record_purchase, refund_order
+from bot.text.phone import InvalidPhoneNumber, normalize_phone
+from storage import repositories as repo
+from storage.locks import hold_keys
+from storage.models import Customer, PointsEntry, Purchase
+from storage.uow import UnitOfWork
+
+PURCHASE_POINTS: Final = "purchase_points"
+"""Interaction kind of the Telegram notice of a live purchase's points."""
+MAX_AMOUNT: Final = Decimal("9999999999.99")
+"""The largest amount a purchase column holds (12 digits, 2 after the point)."""
+
+
+class OrderConflict(AlreadyDone):
+    """The order id was recorded before with another customer or amount: nothing changed."""
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """Who bought: any of the business's customer id, a phone number, an e-mail address."""
+
+    customer_id: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class LivePurchase:
+    customer: Customer
+    purchase: Purchase
+    points: int
+    """Points this purchase earned."""
+    balance: Balance
+    """The customer's points right after this purchase (a replay returns the same)."""
+    created: bool
+    """False for a repeat of an order id seen before: nothing changed."""
+
+
+@dataclass(frozen=True)
+class LiveRefund:
+    customer: Customer
+    refund: Refund
+    balance: Balance
+    """The customer's points right after the refund."""
+
+
+def _customer_keys(customer_id: str | None, phone: str | None, email: str | None) -> list[str]:
+    keys = [f"c:id:{customer_id}"] if customer_id else []
+    keys += [f"c:phone:{phone}"] if phone else []
+    keys += [f"c:email:{email.lower()}"] if email else []
+    return keys
+
+
+def _normal_phone(phone: str | None, default_region: str) -> str | None:
+    if phone is None or not phone.strip():
+        return None
+    try:
+        return normalize_phone(phone, default_region)
+    except InvalidPhoneNumber as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
+def match_customer(
+    uow: UnitOfWork,
+    *,
+    customer_id: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    default_region: str = "US",
+) -> Customer | None:
+    """The live customer these identifiers name (id, then phone, then e-mail), or None.
+
+    Several live customers on one phone are narrowed by the e-mail; if that does not settle it,
+    AmbiguousCustomer (nobody is guessed).
+    """
+    e164 = _normal_phone(phone, default_region)
+    with uow:
+        if customer_id:
+            by_id = repo.customer_by_external_id(uow.session, customer_id)
+            if by_id is not None and by_id.erased_at is None:
+                survivor = follow_merges(uow, by_id)
+                if survivor.erased_at is None:
+                    return survivor
+        if e164:
+            on_phone = list(repo.customers_by_phone(uow.session, e164))
+            if len(on_phone) > 1 and email:
+                on_phone = [c for c in on_phone if (c.email or "").lower() == email.lower()] or on_phone
+            if len(on_phone) == 1:
+                return on_phone[0]
+            if len(on_phone) > 1:
+                raise AmbiguousCustomer(phone or e164, on_phone)
+        if email:
+            by_email = uow.session.exec(
+                select(Customer).where(func.lower(Customer.email) == email.lower(), repo.live_customers())
+            ).all()
+            if len(by_email) == 1:
+                return by_email[0]
+            if len(by_email) > 1:
+                raise AmbiguousCustomer(email, by_email)
+        return None
+
+
+def find_or_create_customer(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    customer_id: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    default_region: str = "US",
+    source: str = "api",
+    actor: str | None = None,
+) -> Customer:
+    """The customer these identifiers name, or a new one (see the module docstring for the order).
+
+    A matched customer gets the phone, e-mail or name it lacked (never overwritten). A new one
+    takes `customer_id` as its id, or `<source>-<random>` without one.
+    """
+    if not (customer_id or (phone and phone.strip()) or email):
+        raise InvalidInput("a customer needs a customer_id, a phone or an email")
+    e164 = _normal_phone(phone, default_region)
+    email = email.strip() if email else None
+    now = clock.now()
+    with uow:
+        hold_keys(uow, *_customer_keys(customer_id, e164, email))
+        customer = match_customer(
+            uow, customer_id=customer_id, phone=e164, email=email, default_region=default_region
+        )
+        if customer is not None:
+            filled = {
+                k: v
+                for k, v in (("phone", e164), ("email", email), ("name", name))
+                if v and not getattr(customer, k)
+            }
+            if filled:
+                for key, value in filled.items():
+                    setattr(customer, key, value)
+                customer.updated_at = now
+                uow.session.add(customer)
+            return customer
+        return _new_customer(
+            uow,
+            external_id=customer_id or f"{source}-{secrets.token_hex(6)}",
+            phone=e164,
+            email=email,
+            name=name,
+            now=now,
+            actor=actor or source,
+        )
+
+
+def _new_customer(
+    uow: UnitOfWork,
+    *,
+    external_id: str,
+    phone: str | None,
+    email: str | None,
+    name: str | None,
+    now: datetime,
+    actor: str,
+) -> Customer:
+    """The one place a live purchase or refund brings a new person into the database."""
+    if repo.customer_by_external_id(uow.session, external_id) is not None:
+        # An erased customer's id is renamed, so this is a merged duplicate whose survivor is gone.
+        raise InvalidInput(f"customer id {external_id!r} is taken by a record that cannot take purchases")
+    customer = Customer(
+        external_id=external_id, phone=phone, email=email, name=name, created_at=now, updated_at=now
+    )
+    uow.session.add(customer)
+    uow.flush()
+    record_audit(uow, actor=actor, action="customer.create", at=now, customer_id=customer.id)
+    return customer
+
+
+def record_live_purchase(
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: ZoneInfo,
+    *,
+    customer: Customer,
+    order_id: str,
+    amount: Decimal,
+    currency: str | None = None,
+    purchased_on: date | None = None,
+    quantity: int | None = None,
+    source: str,
+    actor: str | None = None,
+) -> LivePurchase:
+    """Record the purchase once per order id, credit its points and tell a linked customer.
+
+    A repeat of the order id with the same customer and amount returns the first result
+    (`created` False, the same points and balance); with another customer or amount it raises
+    OrderConflict. Nothing changes either way.
+    """
+    _check_order(order_id, amount)
+    actor = actor or source
+    with uow:
+        hold_keys(uow, f"o:{order_id}")
+        customer = follow_merges(uow, customer)
+        existing = repo.purchase_by_order_id(uow.session, order_id)
+        if existing is not None:
+            return _replay(uow, existing, customer, amount)
+        assert customer.id is not None
+        recorded = record_purchase(
+            uow,
+            clock,
+            rules,
+            tz,
+            customer_id=customer.id,
+            amount=amount,
+            purchased_on=purchased_on,
+            order_id=order_id,
+            currency=currency,
+            quantity=quantity,
+            source=source,
+            actor=actor,
+        )
+        purchase = recorded.purchase
+        record_audit(
+            uow,
+            actor=actor,
+            action="purchase.record",
+            at=purchase.created_at,
+            customer_id=customer.id,
+            order_id=order_id,
+            amount=str(amount),
+            points=recorded.points,
+        )
+        balance = _balance_after(uow, purchase)
+        if recorded.points > 0:
+            uow.emit(_points_notice(customer.id, purchase, recorded.points, balance, tz))
+        return LivePurchase(customer, purchase, recorded.points, balance, created=True)
+
+
+def record_live_purchase_for(
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: ZoneInfo,
+    *,
+    who: CustomerRef,
+    order_id: str,
+    amount: Decimal,
+    currency: str | None = None,
+    purchased_on: date | None = None,
+    quantity: int | None = None,
+    default_region: str = "US",
+    source: str,
+    actor: str | None = None,
+) -> LivePurchase:
+    """`record_live_purchase` for a customer given by identifiers: a repeat of an order id is
+    answered before any customer is matched or created."""
+    _check_order(order_id, amount)
+    e164 = _normal_phone(who.phone, default_region)
+    with uow:
+        hold_keys(uow, *_customer_keys(who.customer_id, e164, who.email), f"o:{order_id}")
+        existing = repo.purchase_by_order_id(uow.session, order_id)
+        if existing is not None:
+            named = match_customer(
+                uow, customer_id=who.customer_id, phone=e164, email=who.email, default_region=default_region
+            )
+            if named is None:
+                raise OrderConflict(f"order {order_id} was recorded for another customer; nothing changed")
+            return _replay(uow, existing, named, amount)
+        customer = find_or_create_customer(
+            uow,
+            clock,
+            customer_id=who.customer_id,
+            phone=e164,
+            email=who.email,
+            name=who.name,
+            default_region=default_region,
+            source=source,
+            actor=actor,
+        )
+        return record_live_purchase(
+            uow,
+            clock,
+            rules,
+            tz,
+            customer=customer,
+            order_id=order_id,
+            amount=amount,
+            currency=currency,
+            purchased_on=purchased_on,
+            quantity=quantity,
+            source=source,
+            actor=actor,
+        )
+
+
+def record_live_refund(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    order_id: str,
+    amount: Decimal | None = None,
+    refund_key: str | None = None,
+    source: str,
+    actor: str | None = None,
+) -> LiveRefund:
+    """Refund the order (all of what is left, or `amount` of it) and take back points in
+    proportion; once per `refund_key` (a repeat returns the first refund, `created` False)."""
+    with uow:
+        refund = refund_order(
+            uow,
+            clock,
+            order_id=order_id,
+            amount=amount,
+            refund_key=refund_key,
+            source=source,
+            actor=actor or source,
+        )
+        customer = repo.customer_by_id(uow.session, refund.purchase.customer_id)
+        assert customer is not None
+        balance = balance_at(repo.ledger_of(uow.session, refund.purchase.customer_id), clock.now())
+        return LiveRefund(follow_merges(uow, customer), refund, balance)
+
+
+def _check_order(order_id: str, amount: Decimal) -> None:
+    if not order_id.strip() or len(order_id) > 64:
+        raise InvalidInput("an order id needs 1 to 64 characters")
+    if amount < 0:
+        raise InvalidInput("an amount cannot be negative (refunds go through the refunds route)")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(f"an amount can be at most {MAX_AMOUNT:,}")
+
+
+def _replay(uow: UnitOfWork, existing: Purchase, customer: Customer, amount: Decimal) -> LivePurchase:
+    owner = repo.customer_by_id(uow.session, existing.customer_id)
+    assert owner is not None
+    owner = follow_merges(uow, owner)
+    if owner.id != follow_merges(uow, customer).id or existing.amount != amount:
+        raise OrderConflict(
+            f"order {existing.order_id} was recorded before with another customer or amount; nothing changed"
+        )
+    earned = uow.session.exec(
+        select(PointsEntry.delta).where(PointsEntry.purchase_id == existing.id, PointsEntry.kind == "earn")
+    ).first()
+    return LivePurchase(owner, existing, earned or 0, _balance_after(uow, existing), created=False)
+
+
+def _balance_after(uow: UnitOfWork, purchase: Purchase) -> Balance:
+    """The owner's points as they stood when the purchase was recorded (so a replay answers the same)."""
+    earned = uow.session.exec(
+        select(PointsEntry.created_at).where(
+            PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn"
+        )
+    ).first()
+    moment = max(purchase.created_at, earned) if earned is not None else purchase.created_at
+    entries = uow.session.exec(
+        select(PointsEntry)
+        .where(PointsEntry.customer_id == purchase.customer_id, col(PointsEntry.created_at) <= moment)
+        .order_by(col(PointsEntry.created_at), col(PointsEntry.id))
+    ).all()
+    return balance_at(entries, moment)
+
+
+def _points_notice(
+    customer_id: int, purchase: Purchase, points: int, balance: Balance, tz: ZoneInfo
+) -> CustomerNotice:
+    today = purchase.created_at.astimezone(tz).date()
+    values: tuple[tuple[str, object], ...] = (("points", points), ("balance", balance.spendable))
+    lines = [
+        NoticeLine("points.live_purchase", values, n=points)
+        if purchase.purchased_on == today
+        else NoticeLine("points.live_purchase_on", (*values, ("date", purchase.purchased_on)), n=points)
+    ]
+    if balance.pending and balance.pending_until is not None:
+        lines.append(
+            NoticeLine(
+                "points.live_pending",
+                (("pending", balance.pending), ("date", balance.pending_until.astimezone(tz).date())),
+                n=balance.pending,
+            )
+        )
+    return CustomerNotice(
+        customer_id=customer_id,
+        key=f"purchase-points:{purchase.order_id}",
+        kind=PURCHASE_POINTS,
+        lines=tuple(lines),
+        promotional=False,
+        receipt=True,
+    )
