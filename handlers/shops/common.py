@@ -38,7 +38,7 @@ def not_configured(shop: str, setting: str) -> JSONResponse:
 
 def bad_signature(shop: str, header: str, given: str | None, client: str) -> JSONResponse:
     log.warning(
-        "%s webhook refused (401): %s from %s; if the shop sent it, its secret is not the one in the settings",
+        "%s webhook refused (401): %s from %s; if the shop sent it, the secret differs from the settings",
         shop,
         f"no {header} header" if not given else f"{header} does not match the body",
         client,

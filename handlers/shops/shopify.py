@@ -13,7 +13,7 @@ from starlette.routing import Route
 from bot.context import AppContext
 from bot.services.shop_orders import settle_shop_order
 from handlers.shops import common
-from handlers.shops.shopify_payloads import Order, Refund, shop_order, shop_refund
+from handlers.shops.shopify_payloads import SOURCE, Order, Refund, shop_order, shop_refund
 from handlers.shops.signing import signature_matches
 
 PATH: Final = "/webhooks/shopify"
@@ -36,7 +36,8 @@ def shopify_route(ctx: AppContext) -> Route:
             client = common.client_of(request.client.host if request.client else None)
             return common.bad_signature(SHOP, HMAC_HEADER, given, client)
         topic = request.headers.get(TOPIC_HEADER, "")
-        delivery = request.headers.get(WEBHOOK_ID_HEADER) or None
+        webhook_id = request.headers.get(WEBHOOK_ID_HEADER)
+        delivery = (SOURCE, webhook_id) if webhook_id else None  # the same id on every redelivery
         settings = ctx.settings
         if topic == ORDER_PAID:
             try:
@@ -70,6 +71,8 @@ def shopify_route(ctx: AppContext) -> Route:
                 refunds=[shop_refund(refund)],
             )
             return common.answered(SHOP, outcome)
-        return common.ignored(SHOP, f"topic {topic or '(none)'!r}: only {ORDER_PAID} and {REFUND_CREATED} count")
+        return common.ignored(
+            SHOP, f"topic {topic or '(none)'!r}: only {ORDER_PAID} and {REFUND_CREATED} count"
+        )
 
     return Route(PATH, receive, methods=["POST"], name="shopify-webhook")

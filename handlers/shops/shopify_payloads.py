@@ -87,7 +87,6 @@ def shop_order(order: Order) -> ShopOrder:
     return ShopOrder(
         source=SOURCE,
         order_id=order_id(order.id),
-        reference=order.name or f"#{order.id}",
         amount=order.total_price,
         currency=order.currency.upper() if order.currency else None,
         paid_at=paid_at if paid_at.tzinfo else paid_at.replace(tzinfo=UTC),
@@ -96,7 +95,9 @@ def shop_order(order: Order) -> ShopOrder:
             name=_name(customer.first_name, customer.last_name)
             or _name(billing.first_name, billing.last_name)
             or _blank_to_none(billing.name),
-            phone=_blank_to_none(customer.phone) or _blank_to_none(order.phone) or _blank_to_none(billing.phone),
+            phone=_blank_to_none(customer.phone)
+            or _blank_to_none(order.phone)
+            or _blank_to_none(billing.phone),
             email=_blank_to_none(customer.email) or _blank_to_none(order.email),
         ),
     )

@@ -51,7 +51,9 @@ def woocommerce_route(ctx: AppContext) -> Route:
             return common.bad_signature(SHOP, SIGNATURE_HEADER, given, client)
         topic = request.headers.get(TOPIC_HEADER, "")
         if topic not in ORDER_TOPICS:
-            return common.ignored(SHOP, f"topic {topic or '(none)'!r}: only Order created / Order updated count")
+            return common.ignored(
+                SHOP, f"topic {topic or '(none)'!r}: only Order created / Order updated count"
+            )
         try:
             order = common.read_payload(Order, body)
         except common.Unreadable as exc:

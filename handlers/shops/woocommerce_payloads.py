@@ -76,12 +76,13 @@ def shop_order(order: Order) -> ShopOrder:
     return ShopOrder(
         source=SOURCE,
         order_id=order_id(order.id),
-        reference=f"#{order.number or order.id}",
         amount=order.total,
         currency=order.currency.upper() if order.currency else None,
         paid_at=when if when.tzinfo else when.replace(tzinfo=UTC),
         quantity=quantity or None,
-        buyer=Buyer(name=name or None, phone=_blank_to_none(billing.phone), email=_blank_to_none(billing.email)),
+        buyer=Buyer(
+            name=name or None, phone=_blank_to_none(billing.phone), email=_blank_to_none(billing.email)
+        ),
     )
 
 
@@ -100,7 +101,9 @@ def partial_refunds(order: Order) -> list[ShopRefund]:
 
 def whole_refund(order: Order) -> ShopRefund:
     """An order that reached `refunded`: whatever its listed refunds have not yet taken back."""
-    return ShopRefund(source=SOURCE, order_id=order_id(order.id), refund_id=f"{SOURCE}-refunded:{order.id}", amount=None)
+    return ShopRefund(
+        source=SOURCE, order_id=order_id(order.id), refund_id=f"{SOURCE}-refunded:{order.id}", amount=None
+    )
 
 
 def _blank_to_none(value: str | None) -> str | None:
