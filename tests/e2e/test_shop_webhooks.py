@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,10 @@ from sqlmodel import select
 from bot.app import Runtime
 from bot.clock import ManualClock
 from bot.context import AppContext
+from bot.events import CustomerNotice
 from bot.services.customers import create_customer
+from bot.services.inbound import REPLAY_WINDOW, forget_replay_guards
+from bot.services.ingest import PURCHASE_POINTS
 from bot.services.privacy import export_customer
 from storage.models import Customer, Purchase
 from tests.conftest import make_context
@@ -208,7 +211,13 @@ async def test_a_badly_signed_or_unsigned_shopify_delivery_gets_401_and_changes_
     assert SHOPIFY_SECRET not in caplog.text
 
 
-async def test_a_repeated_shopify_webhook_id_changes_nothing(shop: Shop) -> None:
+async def test_a_repeated_shopify_webhook_id_changes_nothing_and_tells_the_customer_once(shop: Shop) -> None:
+    notices: list[CustomerNotice] = []
+
+    async def heard(notice: CustomerNotice) -> None:
+        notices.append(notice)
+
+    shop.ctx.bus.subscribe(CustomerNotice, heard)  # what the Telegram part turns into a message
     order = fixture("shopify_orders_paid.json")
 
     first = await shop.shopify("orders/paid", order, "0f2c1f9e-6a55-4d1b-9d9e-3c6a2b7f1e40")
@@ -219,8 +228,24 @@ async def test_a_repeated_shopify_webhook_id_changes_nothing(shop: Shop) -> None
     assert [again.status_code, again.json()["status"]] == [200, "repeat"]
     assert [other_delivery.status_code, other_delivery.json()["status"]] == [200, "repeat"]
     assert len(shop.purchases()) == 1
-    points = shop.export(only_customer(shop))["points"]
+    customer = only_customer(shop)
+    points = shop.export(customer)["points"]
     assert points["balance"] + points["pending"] == 84
+    assert [(n.customer_id, n.kind, n.receipt) for n in notices] == [(customer.id, PURCHASE_POINTS, True)]
+
+
+async def test_a_redelivery_after_its_claim_is_forgotten_still_changes_nothing(shop: Shop) -> None:
+    order = fixture("shopify_orders_paid.json")
+    await shop.shopify("orders/paid", order, "w-old")
+    clock = shop.ctx.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(REPLAY_WINDOW + timedelta(hours=1))
+    assert forget_replay_guards(shop.ctx.uow(), before=clock.now() - REPLAY_WINDOW) == 1
+
+    late = await shop.shopify("orders/paid", order, "w-old")
+
+    assert late.json()["status"] == "repeat"
+    assert len(shop.purchases()) == 1
 
 
 async def test_a_shopify_refund_takes_back_points_in_proportion_then_the_rest(shop: Shop) -> None:
