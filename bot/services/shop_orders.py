@@ -80,8 +80,9 @@ class ShopOutcome:
 
     status: str
     """`recorded` (a new purchase), `refunded` (points taken back), `repeat` (this delivery, order and
-    refunds were all handled before: nothing changed) or `unknown_order` (a refund of an order never
-    recorded here: nothing to reverse)."""
+    refunds were all handled before: nothing changed), `unknown_order` (a refund of an order never
+    recorded here: nothing to reverse), `no_customer` (no phone or e-mail: nobody to credit) or
+    `conflict` (the order id was recorded with another amount or buyer: the first recording stands)."""
     order_id: str
     earned: int = 0
     reversed: int = 0
@@ -94,6 +95,10 @@ class ShopOutcome:
             return f"refund of order {self.order_id}, which was never recorded here: nothing to reverse"
         if self.status == "repeat":
             return f"order {self.order_id}{who}: already handled, nothing changed"
+        if self.status == "no_customer":
+            return f"order {self.order_id} names no phone or e-mail: nobody to credit, not recorded"
+        if self.status == "conflict":
+            return f"order {self.order_id} was recorded before with another amount or buyer: kept as it was"
         return f"order {self.order_id}{who} {self.status}: +{self.earned} / -{self.reversed} points"
 
     def to_json(self) -> dict[str, object]:
@@ -150,7 +155,6 @@ def _record(
     buyer = order.buyer
     phone = _dialable(buyer.phone, default_region, order.order_id)
     if phone is None and buyer.email is None:
-        log.info("order %s names no phone or e-mail: nobody to credit, not recorded", order.order_id)
         return "no_customer", None
     try:
         with uow:
@@ -168,10 +172,9 @@ def _record(
                 quantity=order.quantity,
                 source=order.source,
             )
-    except OrderConflict as exc:
+    except OrderConflict:
         # An order edited after payment (another total), or its buyer's details changed since:
         # the first recording stands.
-        log.warning("%s", exc)
         return "conflict", None
     except AmbiguousCustomer:
         purchase = _record_for_one_of_many(uow, clock, rules, tz, order, default_region)

@@ -70,7 +70,8 @@ def ignored(shop: str, reason: str) -> JSONResponse:
 
 
 def answered(shop: str, outcome: ShopOutcome) -> JSONResponse:
-    log.info("%s webhook: %s", shop, outcome.summary())
+    level = logging.WARNING if outcome.status == "conflict" else logging.INFO
+    log.log(level, "%s webhook: %s", shop, outcome.summary())
     return JSONResponse(outcome.to_json())
 
 

@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -353,6 +354,49 @@ async def test_a_woocommerce_partial_refund_takes_back_its_share_once(shop: Shop
     assert partly.json() == {"status": "refunded", "order_id": "woocommerce:727", "earned": 0, "reversed": 22}
     assert later_update.json()["status"] == "repeat"
     assert points["balance"] + points["pending"] == 40
+
+
+async def test_an_order_marked_refunded_without_a_listed_refund_takes_back_everything(shop: Shop) -> None:
+    order = fixture("woocommerce_order.json")
+    await shop.woocommerce(order)
+
+    refunded = await shop.woocommerce({**order, "status": "refunded"})
+    again = await shop.woocommerce({**order, "status": "refunded"})
+
+    assert refunded.json()["reversed"] == 62 and again.json()["status"] == "repeat"
+    assert shop.export(only_customer(shop))["purchases"][0]["refunded"] is True
+
+
+async def test_an_order_edited_after_payment_keeps_its_first_recording(shop: Shop) -> None:
+    order = fixture("woocommerce_order.json")
+    await shop.woocommerce(order)
+
+    edited = await shop.woocommerce({**order, "total": "99.90"})
+
+    assert [edited.status_code, edited.json()["status"]] == [200, "conflict"]
+    assert [p.amount for p in shop.purchases()] == [Decimal("62.90")]
+
+
+async def test_buyers_without_usable_contact_details(shop: Shop) -> None:
+    walk_in = {**fixture("shopify_orders_paid.json"), "id": 1, "customer": None, "email": None}
+    walk_in["billing_address"] = None
+    bad_phone = copy.deepcopy(fixture("woocommerce_order.json"))
+    bad_phone["billing"]["phone"] = "12"
+    with shop.ctx.uow() as uow:  # a family phone: two customers share it
+        create_customer(uow, shop.ctx.clock, external_id="F-1", name="Ann", phone="+12065550143")
+        create_customer(uow, shop.ctx.clock, external_id="F-2", name="Bo", phone="+12065550143")
+
+    nobody = await shop.shopify("orders/paid", walk_in, "w-walk-in")
+    typo = await shop.woocommerce(bad_phone)
+    shared = await shop.shopify("orders/paid", fixture("shopify_orders_paid.json"), "w-family")
+
+    assert [nobody.status_code, nobody.json()["status"]] == [200, "no_customer"]
+    assert typo.json()["status"] == shared.json()["status"] == "recorded"
+    made = {c.email: c for c in shop.customers() if c.external_id not in ("F-1", "F-2")}
+    assert set(made) == {"jonas.weber@example.org", "mei.lin@example.com"}
+    assert made["jonas.weber@example.org"].phone is None
+    assert made["mei.lin@example.com"].phone is None, "the shared phone stays with the family"
+    assert len(shop.purchases()) == 2
 
 
 async def test_woocommerce_s_ping_on_saving_the_webhook_is_answered_and_a_bad_signature_is_not(
