@@ -46,10 +46,14 @@ class Runtime:
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Start every part and the HTTP server, wait for `stop`, then shut down in reverse order."""
-        from handlers.shops import shop_routes
+        from handlers.api import api_routes  # /api/v1: every request needs a key, so it is always served
+        from handlers.shops import shop_routes  # always served: without its secret a route answers 503
 
-        routes = [route for component in self.components for route in component.routes]
-        routes += shop_routes(self.ctx)  # always served: without a secret a shop's route says so (503)
+        routes = [
+            *api_routes(self.ctx),
+            *shop_routes(self.ctx),
+            *(route for component in self.components for route in component.routes),
+        ]
         server = build_server(
             build_web_app(self.ctx, routes, self.status),
             self.ctx.settings.http_host,

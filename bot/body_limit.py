@@ -14,6 +14,7 @@ way. A client that asked `Expect: 100-continue` has sent nothing and gets no lin
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Final
 
@@ -26,6 +27,8 @@ MAX_BODY_BYTES: Final = 256 * 1024
 LINGER_BYTES: Final = 1024 * 1024
 """At most this much more of a refused body is read (and dropped) so the client can read the 413."""
 LINGER_SECONDS: Final = 2.0
+JSON_ERRORS_UNDER: Final = "/api/"
+"""Paths whose 413 is a JSON error body, like every other error of the HTTP API."""
 
 
 class BodyLimit:
@@ -69,13 +72,20 @@ class BodyLimit:
             scope.get("path"),
             client[0] if client else "?",
         )
-        body = f"Request body too large: the limit is {self.max_bytes // 1024} KB.\n".encode()
+        message = f"request body too large: the limit is {self.max_bytes // 1024} KB"
+        if str(scope.get("path", "")).startswith(JSON_ERRORS_UNDER):  # the API answers errors in JSON
+            body, content_type = json.dumps({"error": message}).encode(), b"application/json"
+        else:
+            body, content_type = (
+                f"{message[0].upper()}{message[1:]}.\n".encode(),
+                b"text/plain; charset=utf-8",
+            )
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
                 "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

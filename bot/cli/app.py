@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from bot.cli.apikey import apikey_app
 from bot.cli.backup import backup, restore
 from bot.cli.common import app_context, console
 from bot.cli.data import export_app, forget_app, import_app
@@ -58,6 +59,7 @@ app.command()(backup)
 app.command()(restore)
 app.add_typer(score_app)
 app.add_typer(survey_app, name="survey")
+app.add_typer(apikey_app, name="apikey")
 
 
 @app.command()

@@ -167,6 +167,16 @@ class ScheduleRules(_Rule):
         return timedelta(seconds=self.retry_first_delay_seconds * 2 ** (attempts - 1))
 
 
+class ApiRules(_Rule):
+    """The HTTP API under /api/v1 (tills, online shops)."""
+
+    requests_per_second: float = Field(default=10, gt=0)
+    """Each key's sustained rate; past it (and past the burst) a request gets 429 with Retry-After."""
+    burst: int = Field(default=50, ge=1)
+    """Requests one key may send at once before the rate applies (a till catching up after a
+    network outage)."""
+
+
 class BusinessRules(_Rule):
     max_staff_purchase: Decimal = Field(default=Decimal(500), ge=0)
     """A `/crm purchase` above this amount needs an admin (SPEC §10); staff record up to it."""
@@ -191,6 +201,7 @@ class BusinessRules(_Rule):
     birthday: BirthdayRules = BirthdayRules()
     winback: WinbackRules = WinbackRules()
     schedule: ScheduleRules = ScheduleRules()
+    api: ApiRules = ApiRules()
 
     def reward(self, code: str) -> RewardRule | None:
         return next((reward for reward in self.rewards if reward.code == code), None)

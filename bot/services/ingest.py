@@ -29,6 +29,7 @@ from sqlmodel import col, select
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
 from bot.events import CustomerNotice, NoticeLine
+from bot.importing.records import CustomerRecord
 from bot.services.audit import record_audit
 from bot.services.customers import follow_merges
 from bot.services.errors import AlreadyDone, AmbiguousCustomer, InvalidInput
@@ -266,7 +267,7 @@ def record_live_purchase(
         )
         balance = _balance_after(uow, purchase)
         if recorded.points > 0:
-            uow.emit(_points_notice(customer.id, purchase, recorded.points, balance, tz))
+            uow.emit(_points_notice(uow, customer.id, purchase, recorded.points, balance, tz))
         return LivePurchase(customer, purchase, recorded.points, balance, created=True)
 
 
@@ -379,23 +380,27 @@ def _replay(uow: UnitOfWork, existing: Purchase, customer: Customer, amount: Dec
 
 
 def _balance_after(uow: UnitOfWork, purchase: Purchase) -> Balance:
-    """The owner's points as they stood when the purchase was recorded (so a replay answers the same)."""
+    """The owner's points as they stood when the purchase was recorded (so a replay answers the same):
+    the ledger up to the purchase's own entry (entries of one customer are written under its lock,
+    so ids follow that order), or, for a purchase that earned nothing, up to its time."""
     earned = uow.session.exec(
-        select(PointsEntry.created_at).where(
-            PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn"
-        )
+        select(PointsEntry).where(PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn")
     ).first()
-    moment = max(purchase.created_at, earned) if earned is not None else purchase.created_at
+    up_to = (
+        col(PointsEntry.id) <= earned.id
+        if earned is not None
+        else col(PointsEntry.created_at) <= purchase.created_at
+    )
     entries = uow.session.exec(
         select(PointsEntry)
-        .where(PointsEntry.customer_id == purchase.customer_id, col(PointsEntry.created_at) <= moment)
+        .where(PointsEntry.customer_id == purchase.customer_id, up_to)
         .order_by(col(PointsEntry.created_at), col(PointsEntry.id))
     ).all()
-    return balance_at(entries, moment)
+    return balance_at(entries, earned.created_at if earned is not None else purchase.created_at)
 
 
 def _points_notice(
-    customer_id: int, purchase: Purchase, points: int, balance: Balance, tz: ZoneInfo
+    uow: UnitOfWork, customer_id: int, purchase: Purchase, points: int, balance: Balance, tz: ZoneInfo
 ) -> CustomerNotice:
     today = purchase.created_at.astimezone(tz).date()
     values: tuple[tuple[str, object], ...] = (("points", points), ("balance", balance.spendable))
@@ -404,13 +409,14 @@ def _points_notice(
         if purchase.purchased_on == today
         else NoticeLine("points.live_purchase_on", (*values, ("date", purchase.purchased_on)), n=points)
     ]
-    if balance.pending and balance.pending_until is not None:
+    usable_from = uow.session.exec(
+        select(PointsEntry.available_at).where(
+            PointsEntry.purchase_id == purchase.id, PointsEntry.kind == "earn"
+        )
+    ).first()
+    if usable_from is not None and usable_from > purchase.created_at:
         lines.append(
-            NoticeLine(
-                "points.live_pending",
-                (("pending", balance.pending), ("date", balance.pending_until.astimezone(tz).date())),
-                n=balance.pending,
-            )
+            NoticeLine("points.live_pending", (("date", usable_from.astimezone(tz).date()),), n=points)
         )
     return CustomerNotice(
         customer_id=customer_id,
@@ -420,3 +426,55 @@ def _points_notice(
         promotional=False,
         receipt=True,
     )
+
+
+def put_customer(
+    uow: UnitOfWork, clock: Clock, record: CustomerRecord, *, actor: str
+) -> tuple[Customer, bool]:
+    """Create the customer or fill in what the record gives, as the import does (an empty field
+    leaves the stored value alone); a merged id updates the customer it was merged into. Second
+    value: created?"""
+    now = clock.now()
+    with uow:
+        hold_keys(uow, *_customer_keys(record.customer_id, None, None))
+        found = repo.customer_by_external_id(uow.session, record.customer_id)
+        if found is None:
+            customer = _new_customer(
+                uow,
+                external_id=record.customer_id,
+                phone=record.phone,
+                email=record.email,
+                name=record.name,
+                now=now,
+                actor=actor,
+            )
+            created = True
+        else:
+            customer, created = follow_merges(uow, found), False
+        values: dict[str, object] = {
+            "name": record.name,
+            "phone": record.phone,
+            "email": record.email,
+            "birthday": record.birthday,
+            "language": record.language,
+            "tags": ",".join(record.tags) if record.tags else None,
+        }
+        changes = {k: v for k, v in values.items() if v is not None and getattr(customer, k) != v}
+        if changes:
+            if "birthday" in changes:
+                customer.birthday_set_at = now
+            for key, value in changes.items():
+                setattr(customer, key, value)
+            customer.updated_at = now
+            uow.session.add(customer)
+        if not created:
+            record_audit(
+                uow,
+                actor=actor,
+                action="customer.update",
+                at=now,
+                customer_id=customer.id,
+                fields=sorted(changes),
+            )
+        uow.flush()
+        return customer, created

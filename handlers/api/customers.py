@@ -1,0 +1,86 @@
+"""PUT and GET /customers/{customer_id}: a customer as the import knows them, and their status."""
+
+from __future__ import annotations
+
+from bot.importing.records import CustomerRecord
+from bot.services.customer_status import CustomerStatus, customer_status
+from bot.services.ingest import put_customer
+from handlers.api.endpoint import ApiCall, Endpoint, Reply
+from handlers.api.schemas import CouponOut, CustomerIn, CustomerOut
+
+CUSTOMER_ID = {"customer_id": "The business's own customer id (a merged id means the customer it went into)."}
+
+
+def customer_out(status: CustomerStatus) -> CustomerOut:
+    return CustomerOut(
+        customer_id=status.customer.external_id,
+        name=status.customer.name,
+        points=status.balance.spendable,
+        pending=status.balance.pending,
+        tier=status.tier,
+        segment=status.segment,
+        stage=status.stage,
+        open_coupons=[
+            CouponOut(code=c.code, reward=c.reward, issued_at=c.issued_at) for c in status.open_coupons
+        ],
+    )
+
+
+async def show(call: ApiCall) -> Reply:
+    ctx = call.ctx
+    status = await ctx.call(
+        customer_status,
+        ctx.clock,
+        ctx.rules,
+        ctx.settings.tz,
+        customer_id=call.params["customer_id"],
+        actor=call.actor,
+    )
+    return Reply(200, customer_out(status))
+
+
+async def put(call: ApiCall) -> Reply:
+    body: CustomerIn = call.body
+    ctx = call.ctx
+    record = CustomerRecord(
+        customer_id=call.params["customer_id"],
+        name=" ".join(body.name.split()) if body.name else None,
+        phone=body.phone,
+        email=body.email,
+        birthday=body.birthday,
+        language=body.language,  # type: ignore[arg-type]  # checked by parse_language
+        tags=body.tags or (),
+    )
+    _, created = await ctx.call(put_customer, ctx.clock, record, actor=call.actor)
+    status = await ctx.call(
+        customer_status,
+        ctx.clock,
+        ctx.rules,
+        ctx.settings.tz,
+        customer_id=record.customer_id,
+        actor=call.actor,
+    )
+    return Reply(201 if created else 200, customer_out(status))
+
+
+ENDPOINTS = [
+    Endpoint(
+        "GET",
+        "/customers/{customer_id}",
+        "A customer's points, pending points, tier, segment, stage and open coupons",
+        show,
+        responses={200: CustomerOut},
+        errors=(400, 401, 404, 429),
+        params=CUSTOMER_ID,
+    ),
+    Endpoint(
+        "PUT",
+        "/customers/{customer_id}",
+        "Create a customer or fill in their details (the import's fields; a field left out keeps its value)",
+        put,
+        responses={201: CustomerOut, 200: CustomerOut},
+        errors=(400, 401, 409, 413, 429),
+        body=CustomerIn,
+        params=CUSTOMER_ID,
+    ),
+]
