@@ -31,12 +31,16 @@ from bot.app import Runtime
 from bot.clock import ManualClock
 from bot.context import AppContext
 from bot.events import CustomerNotice
-from bot.services.customers import create_customer
+from bot.sandbox.telegram import SandboxServer
+from bot.services.customers import create_customer, link_chat
 from bot.services.inbound import REPLAY_WINDOW, forget_replay_guards
 from bot.services.ingest import PURCHASE_POINTS
 from bot.services.privacy import export_customer
+from handlers.telegram.component import TelegramComponent
 from storage.models import Customer, Purchase
 from tests.conftest import make_context
+from tests.e2e.telegram_harness import FAST, bot_context
+from tests.e2e.telegram_harness import fixture_tg_server as fixture_tg_server
 from tests.support.bot_process import free_port
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "shops"
@@ -233,6 +237,43 @@ async def test_a_repeated_shopify_webhook_id_changes_nothing_and_tells_the_custo
     points = shop.export(customer)["points"]
     assert points["balance"] + points["pending"] == 84
     assert [(n.customer_id, n.kind, n.receipt) for n in notices] == [(customer.id, PURCHASE_POINTS, True)]
+
+
+async def test_a_customer_linked_in_telegram_hears_about_a_shop_purchase_once(
+    tg_server: SandboxServer, sqlite_url: str
+) -> None:
+    port = free_port()
+    clock = ManualClock(datetime(2026, 12, 3, 4, 0, tzinfo=UTC))
+    ctx = bot_context(
+        sqlite_url,
+        clock,
+        tg_server,
+        http_port=port,
+        shopify_webhook_secret=SHOPIFY_SECRET,
+        timezone="Asia/Taipei",
+    )
+    sandbox = tg_server.sandbox
+    user = sandbox.create_user("Mei", language_code="en")
+    with ctx.uow() as uow:
+        customer = create_customer(uow, clock, external_id="C-7", name="Mei", phone="+12065550143")
+        link_chat(uow, clock, customer, platform="telegram", user_id=str(user.id), chat_id=str(user.id))
+    stop, ready = asyncio.Event(), asyncio.Event()
+    serving = asyncio.create_task(Runtime(ctx, [TelegramComponent(ctx, FAST)], {}).run(stop, ready))
+    try:
+        await asyncio.wait_for(ready.wait(), 30)
+        async with httpx.AsyncClient(timeout=10) as http:
+            shop = Shop(ctx, f"http://127.0.0.1:{port}", http)
+            for _ in range(2):  # Shopify redelivers when it did not see the 200 in time
+                await shop.shopify("orders/paid", fixture("shopify_orders_paid.json"), "w-told")
+            notice = await sandbox.next_bot_message(user.id, timeout=10)
+            await asyncio.sleep(0.5)
+    finally:
+        stop.set()
+        await serving
+        ctx.close()
+
+    assert notice.text == "+84 points for your purchase today — balance 84"
+    assert len(sandbox.bot_messages(user.id)) == 1
 
 
 async def test_a_redelivery_after_its_claim_is_forgotten_still_changes_nothing(shop: Shop) -> None:
