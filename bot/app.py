@@ -47,9 +47,11 @@ class Runtime:
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Start every part and the HTTP server, wait for `stop`, then shut down in reverse order."""
         from handlers.api import api_routes  # /api/v1: every request needs a key, so it is always served
+        from handlers.shops import shop_routes  # always served: without its secret a route answers 503
 
         routes = [
             *api_routes(self.ctx),
+            *shop_routes(self.ctx),
             *(route for component in self.components for route in component.routes),
         ]
         server = build_server(

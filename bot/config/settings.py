@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     slack_staff_group: str | None = None
     slack_thread_relay: str = "button"
 
+    # Online shops (SPEC §9): each secret turns its webhook route on (handlers/shops).
+    shopify_webhook_secret: SecretStr | None = None
+    woocommerce_webhook_secret: SecretStr | None = None
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
 

@@ -16,7 +16,9 @@ def check_settings(settings: Settings, cwd: Path) -> Check:
     """Loaded (bad values never get here: the CLI stops on them), and at least one platform set up."""
     env = cwd / ENV_FILE
     source = f"read from the environment and {env}" if env.is_file() else f"no {ENV_FILE} in {cwd}"
-    parts = [part for part in (_telegram_part(settings), _slack_part(settings)) if part]
+    parts = [
+        part for part in (_telegram_part(settings), _slack_part(settings), *_shop_parts(settings)) if part
+    ]
     if not parts:
         return failed(
             "settings",
@@ -25,7 +27,20 @@ def check_settings(settings: Settings, cwd: Path) -> Check:
             "Bot User OAuth Token (xoxb-…) in SLACK_BOT_TOKEN, in the .env file of the directory "
             "you run retention-bot in",
         )
-    return ok("settings", f"{' and '.join(parts)} set up; {source}")
+    return ok("settings", f"{_and(parts)} set up; {source}")
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _shop_parts(settings: Settings) -> list[str]:
+    """The shop webhooks whose secret is set (SPEC §9); without it a route answers 503."""
+    shops = (
+        ("Shopify", settings.shopify_webhook_secret),
+        ("WooCommerce", settings.woocommerce_webhook_secret),
+    )
+    return [f"{shop} webhooks" for shop, secret in shops if secret is not None]
 
 
 def _telegram_part(settings: Settings) -> str | None:

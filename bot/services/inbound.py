@@ -19,10 +19,11 @@ REPLAY_WINDOW: Final = timedelta(days=3)
 for at most 24 hours, Slack retries an event within minutes; three days also covers a weekend's
 doubt, and stays under the week of silence after which Telegram restarts update ids at random
 (an old claim could then swallow a new update)."""
-REPLAY_GUARDS: Final = ("telegram", "slack")
-"""The platforms whose rows only stop replays and double clicks. The other rows of the table are
-claims with a life of their own (a ticket's alert post, a job's give-up report, a digest's "see
-all") and are kept."""
+REPLAY_GUARDS: Final = ("telegram", "slack", "shopify")
+"""The platforms whose rows only stop replays and double clicks (Shopify redelivers a webhook for
+at most 48 hours; a later repeat still finds its order or refund recorded and changes nothing).
+The other rows of the table are claims with a life of their own (a ticket's alert post, a job's
+give-up report, a digest's "see all") and are kept."""
 FORGET_BATCH: Final = 5000
 """Rows deleted per transaction, so a first clean-up of a large table never holds SQLite's writer
 lock for long."""

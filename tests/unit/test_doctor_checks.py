@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.doctor.local import check_digest_time, check_timezone
+from bot.doctor.local import check_digest_time, check_settings, check_timezone
 from bot.doctor.manifest import ManifestError, bot_scopes
 from bot.doctor.model import Check, Report, Status, failed, ok, skipped, warning
 
@@ -83,3 +83,17 @@ def test_the_digest_time_check_shows_when_the_next_digest_is_due() -> None:
     assert taipei.detail == "DIGEST_TIME 09:00: the next digest is due Fri 4 Dec 2026 09:00 (in 24 h 0 min)"
     assert berlin.detail == "DIGEST_TIME 09:00: the next digest is due Sun 29 Mar 2026 09:00 (in 23 h 0 min)"
     assert without_slack.status is Status.SKIPPED
+
+
+def test_the_settings_check_names_the_shop_webhooks_that_are_on(tmp_path: Path) -> None:
+    chat_and_shop = settings(telegram_bot_token="1:abc", shopify_webhook_secret="shpss_x")
+    shops_only = settings(shopify_webhook_secret="shpss_x", woocommerce_webhook_secret="wc_x")
+
+    assert check_settings(chat_and_shop, tmp_path).detail.startswith(
+        "Telegram (long polling) and Shopify webhooks set up; "
+    )
+    assert check_settings(shops_only, tmp_path).status is Status.OK
+    assert check_settings(shops_only, tmp_path).detail.startswith(
+        "Shopify webhooks and WooCommerce webhooks set up; "
+    )
+    assert "shpss_x" not in check_settings(chat_and_shop, tmp_path).detail
