@@ -69,6 +69,14 @@ class RelayPaused:
 
 
 @dataclass(frozen=True)
+class RelayResumed:
+    """Staff answered a customer whose relay was paused: the alert no longer says it is paused."""
+
+    customer_id: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
 class ConversationsLinked:
     """An unknown contact's chat was linked to a customer (or one customer merged into another): the
     conversations in `moved` now belong to `customer_id`; each pair in `folded` is a conversation

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import col, select
 
 from bot.clock import Clock
-from bot.events import CustomerMessaged, RelayPaused, TicketOpened
+from bot.events import CustomerMessaged, RelayPaused, RelayResumed, TicketOpened
 from bot.services.loyalty import lock_customer
 from bot.text.sentiment import is_complaint
 from bot.text.triage import NEEDS_HUMAN, Kind, triage
@@ -143,8 +143,10 @@ def _relay(uow: UnitOfWork, now: datetime, ticket: Ticket, customer_id: int) -> 
     if ticket.relay_paused_at is not None:
         if now < _aware(ticket.relay_paused_at) + PAUSE_FOR:
             return "paused"
-        ticket.relay_paused_at = None  # an hour has passed
-    if messages_since(uow, customer_id, now - PAUSE_WINDOW) > PAUSE_ABOVE:
+        ticket.relay_paused_at = None  # an hour has passed (a staff answer clears it: resume_relay)
+    answered = last_answer_at(uow, customer_id)
+    since = max(now - PAUSE_WINDOW, answered) if answered else now - PAUSE_WINDOW
+    if messages_since(uow, customer_id, since) > PAUSE_ABOVE:  # counted afresh after staff answer
         ticket.relay_paused_at = now
         return "paused_now"
     if ticket.held_since is not None or messages_since(uow, customer_id, now - COMBINE_EVERY) > COMBINE_ABOVE:
@@ -170,18 +172,34 @@ def messages_since(uow: UnitOfWork, customer_id: int, since: datetime) -> int:
         return int(count)
 
 
+def last_answer_at(uow: UnitOfWork, customer_id: int) -> datetime | None:
+    """When staff last wrote to the customer (Reply to customer, or a relayed thread message)."""
+    with uow:
+        found = uow.session.exec(
+            select(func.max(Interaction.created_at)).where(
+                Interaction.customer_id == customer_id,
+                Interaction.direction == "outbound",
+                Interaction.kind == "staff_reply",
+            )
+        ).one()
+        return _aware(found) if found else None
+
+
 def resume_relay(uow: UnitOfWork, *, customer_id: int) -> None:
     """Staff answered the customer: their next messages reach the thread again."""
     with uow:
-        uow.session.execute(
-            update(Ticket)
-            .where(
-                col(Ticket.customer_id) == customer_id,
-                col(Ticket.status) == "open",
+        paused = uow.session.exec(
+            select(Ticket).where(
+                Ticket.customer_id == customer_id,
+                Ticket.status == "open",
                 col(Ticket.relay_paused_at).is_not(None),
             )
-            .values(relay_paused_at=None)
-        )
+        ).all()
+        for ticket in paused:
+            assert ticket.id is not None
+            ticket.relay_paused_at = None
+            uow.session.add(ticket)
+            uow.emit(RelayResumed(customer_id=customer_id, ticket_id=ticket.id))
 
 
 # --- the combined posts (the Slack side's relay tick) ------------------------------------------

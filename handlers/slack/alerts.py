@@ -30,6 +30,7 @@ from bot.events import (
     DetractorAnswered,
     EventBus,
     RelayPaused,
+    RelayResumed,
     SurveyCommented,
     TicketOpened,
     TicketResolved,
@@ -298,6 +299,9 @@ class AlertPoster:
             event.ticket_id, lambda view: alert_blocks.relay_paused(self.deps.team_t, view), redraw=True
         )
 
+    async def on_relay_resumed(self, event: RelayResumed) -> None:
+        await self.show(event.ticket_id)
+
     async def on_conversations_linked(self, event: ConversationsLinked) -> None:
         t = self.deps.team_t
         for ticket_id in event.moved:
@@ -315,6 +319,7 @@ class AlertPoster:
         bus.subscribe(TicketResolved, self._later(self.on_ticket_resolved))
         bus.subscribe(CustomerMessaged, self._later(self.on_customer_messaged))
         bus.subscribe(RelayPaused, self._later(self.on_relay_paused))
+        bus.subscribe(RelayResumed, self._later(self.on_relay_resumed))
         bus.subscribe(ConversationsLinked, self._later(self.on_conversations_linked))
 
     def _later(self, handler: Callable[[E], Coroutine[Any, Any, None]]) -> Callable[[E], Awaitable[None]]:

@@ -21,18 +21,17 @@ OPEN = sa.text("status = 'open'")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("ticket") as batch:
-        batch.add_column(
-            sa.Column(
-                "kind",
-                sqlmodel.sql.sqltypes.AutoString(length=16),
-                nullable=False,
-                server_default="complaint",
-            )
-        )
-        batch.add_column(sa.Column("held_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("last_relay_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("relay_paused_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    # Plain ALTER TABLE ADD / DROP COLUMN (SQLite has both since 3.35): a batch copy of `customer`
+    # would drop a table other tables' foreign keys point at, which SQLite refuses once it has rows.
+    op.add_column(
+        "ticket",
+        sa.Column(
+            "kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default="complaint"
+        ),
+    )
+    op.add_column("ticket", sa.Column("held_since", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column("ticket", sa.Column("last_relay_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+    op.add_column("ticket", sa.Column("relay_paused_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     # Before the index: a customer with several open tickets (a race the service checked only in
     # memory) keeps the newest open; the older ones are closed, marked as closed by this migration.
     op.execute(
@@ -48,28 +47,24 @@ def upgrade() -> None:
         sqlite_where=OPEN,
         postgresql_where=OPEN,
     )
-    with op.batch_alter_table("customer") as batch:
-        batch.add_column(
-            sa.Column("unknown_contact", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-    with op.batch_alter_table("interaction") as batch:
-        batch.add_column(sa.Column("triage", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
-        batch.add_column(sa.Column("ticket_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("relay", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True))
-        batch.create_index(batch.f("ix_interaction_ticket_id"), ["ticket_id"], unique=False)
+    op.add_column(
+        "customer", sa.Column("unknown_contact", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "interaction", sa.Column("triage", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+    )
+    op.add_column("interaction", sa.Column("ticket_id", sa.Integer(), nullable=True))
+    op.add_column(
+        "interaction", sa.Column("relay", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True)
+    )
+    op.create_index("ix_interaction_ticket_id", "interaction", ["ticket_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("interaction") as batch:
-        batch.drop_index(batch.f("ix_interaction_ticket_id"))
-        batch.drop_column("relay")
-        batch.drop_column("ticket_id")
-        batch.drop_column("triage")
-    with op.batch_alter_table("customer") as batch:
-        batch.drop_column("unknown_contact")
+    op.drop_index("ix_interaction_ticket_id", table_name="interaction")
+    for column in ("relay", "ticket_id", "triage"):
+        op.drop_column("interaction", column)
+    op.drop_column("customer", "unknown_contact")
     op.drop_index("uq_ticket_open_customer", table_name="ticket")
-    with op.batch_alter_table("ticket") as batch:
-        batch.drop_column("relay_paused_at")
-        batch.drop_column("last_relay_at")
-        batch.drop_column("held_since")
-        batch.drop_column("kind")
+    for column in ("relay_paused_at", "last_relay_at", "held_since", "kind"):
+        op.drop_column("ticket", column)
