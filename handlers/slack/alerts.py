@@ -255,7 +255,13 @@ class AlertPoster:
             batch = await ctx.call(claim_held_batch, ctx.clock, ticket_id)
             if batch is None:
                 continue  # another process took it, or nothing is held any more
-            if await self._post_batch(batch):
+            try:
+                sent = await self._post_batch(batch)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                # The messages stay held: the claim runs out and the post is due again in a minute.
+                log.warning("combined post for ticket %s failed (%s); trying again later", ticket_id, exc)
+                continue
+            if sent:
                 await ctx.call(finish_held_batch, batch)
                 posted += 1
         return posted

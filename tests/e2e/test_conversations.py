@@ -164,9 +164,9 @@ async def test_a_second_question_joins_the_open_conversation_and_reaches_its_thr
 
 
 async def test_a_stranger_is_heard_asked_for_their_phone_and_linking_moves_the_conversation(
-    sqlite_url: str, clock: ManualClock
+    database_url: str, clock: ManualClock
 ) -> None:
-    async with staffed(sqlite_url, clock) as shop:
+    async with staffed(database_url, clock) as shop:
         imported = create_customer(
             shop.ctx.uow(), clock, external_id="C-7", name="Mei Chan", phone="+14155550107"
         )
@@ -238,9 +238,9 @@ async def test_a_stranger_without_a_match_becomes_a_new_customer_and_chatter_ale
 
 
 async def test_forty_messages_in_thirty_seconds_give_a_handful_of_thread_posts_and_one_notice(
-    sqlite_url: str, clock: ManualClock
+    database_url: str, clock: ManualClock
 ) -> None:
-    async with staffed(sqlite_url, clock) as shop:
+    async with staffed(database_url, clock) as shop:
         ann = new_chat(shop.telegram, "Ann")
         await ann.join()
         customer = customer_of(shop.ctx, ann)
