@@ -19,6 +19,7 @@ from bot.i18n import translator
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from bot.services.conversations import kind_of, open_ticket_of
 from bot.services.customers import create_customer
+from bot.services.links import create_link_code
 from bot.services.tickets import get_ticket
 from bot.text.triage import NEEDS_HUMAN
 from handlers.telegram.component import TelegramComponent
@@ -296,3 +297,29 @@ async def test_forty_messages_in_thirty_seconds_give_a_handful_of_thread_posts_a
         assert "great, thank you" in shop.thread(1)[-1]["text"]
         assert "Relaying paused" not in shown(shop.alert(1))
         assert (await ann.say("/help")).text is not None  # the bot is fine
+
+
+async def test_a_staff_link_attaches_a_strangers_conversation_to_the_customer(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    async with staffed(sqlite_url, clock) as shop:
+        lee = create_customer(shop.ctx.uow(), clock, external_id="C-9", name="Lee Wong")
+        stranger = shop.stranger("Lee", username="leew", language="zh-Hans")
+        reply = await stranger.say("我想取消明天的订单")  # a request
+        assert (reply.text or "").startswith(
+            translator("zh-Hans").format("conversation.opened.request", ticket=1)
+        )
+        await shop.world.settle()
+        assert "Request #1" in shown(shop.alert(1)) and "@leew" in shown(shop.alert(1))
+
+        code = create_link_code(shop.ctx.uow(), clock, customer_id=lee.id or 0, actor="slack:U1").code
+        welcome = await stranger.say(f"/start {code}")
+        assert translator("zh-Hans").format("start.linked", business=BUSINESS) in (welcome.text or "")
+        assert customer_of(shop.ctx, stranger).id == lee.id
+        assert get_ticket(shop.ctx.uow(), 1).customer_id == lee.id
+        assert [m.text for m in messages_of(shop.ctx, lee.id or 0)] == ["我想取消明天的订单"]
+        await shop.world.settle()
+        assert "Lee Wong" in shown(shop.alert(1)) and "unknown contact" not in shown(shop.alert(1))
+        clock.advance(timedelta(minutes=1))
+        joined = await stranger.say("改到后天可以吗？")
+        assert joined.text == translator("zh-Hans").format("conversation.joined", ticket=1)
