@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 
 from bot.clock import ManualClock
@@ -106,27 +107,35 @@ async def until(check: Callable[[], bool], what: str, within: float = 5.0) -> No
         await asyncio.sleep(0.02)
 
 
-async def test_each_kind_in_each_language_lands_where_it_should_for_linked_customers(
-    sqlite_url: str, clock: ManualClock
+@pytest.mark.parametrize("linked", [True, False], ids=["linked", "unlinked"])
+async def test_each_kind_in_each_language_lands_where_it_should(
+    sqlite_url: str, clock: ManualClock, linked: bool
 ) -> None:
     async with staffed(sqlite_url, clock) as shop:
         opened: dict[int, str] = {}
         for (language, kind), text in samples().items():
-            chat = new_chat(shop.telegram, f"{kind}-{language}", language_code=LANGUAGE_CODES[language])
-            await chat.join()
+            if linked:
+                chat = new_chat(shop.telegram, f"{kind}-{language}", language_code=LANGUAGE_CODES[language])
+                await chat.join()
+            else:
+                chat = shop.stranger(f"{kind}-{language}", username=f"u_{kind}", language=language)
             reply = await chat.say(text)
             t = translator(language)
             customer = customer_of(shop.ctx, chat)
-            assert customer.id is not None
+            assert customer.id is not None and customer.unknown_contact is not linked
             ticket = open_ticket_of(shop.ctx.uow(), customer.id)
             if kind in NEEDS_HUMAN:
                 assert ticket is not None and ticket.id is not None and ticket.kind == kind
-                assert reply.text == t.format(f"conversation.opened.{kind}", ticket=ticket.id)
+                expected = t.format(f"conversation.opened.{kind}", ticket=ticket.id)
                 opened[ticket.id] = kind
             else:
                 assert ticket is None, f"{kind} opened a conversation: {text}"
-                thanks = "feedback.thanks_praise" if kind == "praise" else "feedback.thanks"
-                assert reply.text == t.format(thanks)
+                expected = t.format("feedback.thanks_praise" if kind == "praise" else "feedback.thanks")
+            if not linked:  # heard, and asked again to share the phone number
+                expected += "\n\n" + t.format("start.share_phone_prompt")
+                assert reply.reply_markup is not None
+                assert reply.reply_markup["keyboard"][0][0]["request_contact"] is True
+            assert reply.text == expected
             [said] = messages_of(shop.ctx, customer.id)
             assert (said.text, said.triage) == (text, kind)
         await shop.world.settle()
@@ -134,7 +143,10 @@ async def test_each_kind_in_each_language_lands_where_it_should_for_linked_custo
         alerts = shop.world.app_messages()
         assert len(alerts) == len(opened) == 9  # praise and chatter alert nobody
         for ticket_id, kind in opened.items():
-            assert f"{HEADLINE[kind]} #{ticket_id}" in shown(shop.alert(ticket_id))
+            alert = shown(shop.alert(ticket_id))
+            assert f"{HEADLINE[kind]} #{ticket_id}" in alert
+            assert ("unknown contact" in alert) is not linked
+            assert linked or f"(@u_{kind})" in alert
         sent = [m.text or "" for chat in shop.telegram.users() for m in shop.telegram.bot_messages(chat.id)]
         assert not any("passed" in text for text in sent)
 
