@@ -61,6 +61,33 @@ class CustomerMessaged:
 
 
 @dataclass(frozen=True)
+class RelayPaused:
+    """A customer sent more than 30 messages in 10 minutes: their thread says relaying is paused."""
+
+    customer_id: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class RelayResumed:
+    """Staff answered a customer whose relay was paused: the alert no longer says it is paused."""
+
+    customer_id: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
+class ConversationsLinked:
+    """An unknown contact's chat was linked to a customer (or one customer merged into another): the
+    conversations in `moved` now belong to `customer_id`; each pair in `folded` is a conversation
+    closed because the customer had one open already (closed, continued in)."""
+
+    customer_id: int
+    moved: tuple[int, ...]
+    folded: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class TicketResolved:
     customer_id: int
     ticket_id: int
@@ -169,6 +196,10 @@ class EventBus:
 
     def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
         self._subscribers[event_type].append(handler)
+
+    def has_subscribers(self, event_type: type) -> bool:
+        """Whether anything here reacts to `event_type` (e.g. a Slack side that posts alerts)."""
+        return bool(self._subscribers.get(event_type))
 
     def unsubscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
         """Remove a subscription (a stopped component must not react to later events)."""

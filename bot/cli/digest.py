@@ -136,6 +136,7 @@ def _render(t: Translator, built: Digest) -> None:
             )
     _said("Detractors since the last digest", built.detractors)
     _said("Negative feedback since the last digest", built.negative_feedback)
+    _said("Kind words since the last digest", built.kind_words)
     tickets = Table(title=f"Tickets past their {built.sla_hours:g}-hour SLA ({len(built.overdue_tickets)})")
     for column in ("ticket", "customer", "open (hours)", "text"):
         tickets.add_column(column, overflow="fold")

@@ -16,9 +16,10 @@ from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import col, select
 
 from bot.clock import Clock
+from bot.services.conversations import open_ticket_of
 from bot.services.errors import CustomerNotFound
 from bot.services.inbound import claim_inbound
-from bot.services.tickets import get_ticket, open_ticket, open_ticket_of
+from bot.services.tickets import get_ticket, open_ticket
 from storage import repositories as repo
 from storage.models import (
     ChatIdentity,
@@ -50,6 +51,8 @@ class AlertView:
     snooze_reason: str | None
     reachable: bool
     """The customer has a Telegram chat and has not blocked the bot: a reply can reach them."""
+    telegram_username: str | None = None
+    """The chat's @username (shown for an unknown contact, who has no other name staff know)."""
 
     @property
     def revision(self) -> str:
@@ -114,6 +117,11 @@ def alert_view(uow: UnitOfWork, ticket_id: int) -> AlertView:
             snoozed_until=follow_up.snoozed_until if follow_up else None,
             snooze_reason=follow_up.snooze_reason if follow_up else None,
             reachable=customer_reachable(uow, customer),
+            telegram_username=session.exec(
+                select(ChatIdentity.username).where(
+                    ChatIdentity.customer_id == customer.id, ChatIdentity.platform == "telegram"
+                )
+            ).first(),
         )
 
 

@@ -69,8 +69,9 @@ def _key(name: str) -> str:
 def _audience(uow: UnitOfWork, segment: str) -> list[int]:
     """Customer ids of `all`, a lifecycle stage or an RFM segment (from the latest risk snapshot)."""
     live = repo.live_customers()
-    if _key(segment) == ALL:
-        return list(uow.session.exec(select(Customer.id).where(live)).all())  # type: ignore[arg-type]
+    if _key(segment) == ALL:  # unknown contacts (chats never linked) are nobody's customers yet
+        known = col(Customer.unknown_contact).is_(False)
+        return list(uow.session.exec(select(Customer.id).where(live, known)).all())  # type: ignore[arg-type]
     as_of = uow.session.exec(select(func.max(RiskSnapshot.as_of))).one()
     if as_of is None:
         raise InvalidInput(

@@ -60,10 +60,11 @@ def begin_updates(
             fresh.discard(claim.update_key)  # the same update twice in one batch: the first one counts
             session, unreachable = _session(uow, claim, rows.get(claim.user.user_id), default_language)
             sessions.append(session)
-            if session.customer_id is None:
+            timeline_id = session.timeline_id
+            if timeline_id is None:
                 continue
             if unreachable and claim.wrote:
-                reachable_again.add(session.customer_id)
+                reachable_again.add(timeline_id)
             if claim.inbound is not None:
                 timeline.append(_entry(now, platform, session, claim.inbound, claim.update_key))
         if reachable_again:
@@ -100,6 +101,7 @@ _SENDERS = (
         col(Customer.unreachable),
         col(Customer.merged_into_id),
         col(Customer.erased_at),
+        col(Customer.unknown_contact),
     )
     .join(Customer, col(Customer.id) == col(ChatIdentity.customer_id))
     .where(
@@ -111,7 +113,8 @@ _SENDERS = (
 
 
 def _senders(uow: UnitOfWork, platform: str, user_ids: set[str]) -> dict[str, Any]:
-    """Chat user id → (customer id, language, unreachable, merged into, erased at) of linked senders."""
+    """Chat user id → (customer id, language, unreachable, merged into, erased at, unknown contact) of
+    the senders whose chats have a customer row."""
     found = uow.session.execute(_SENDERS, {"platform": platform, "user_ids": sorted(user_ids)}).all()
     return {row.user_id: row for row in found}
 
@@ -123,6 +126,8 @@ def _session(
     from_app = language_from_telegram(claim.user.language_code, default_language)
     if row is None or row.erased_at is not None:
         return ChatSession(claim.update_key, None, from_app), False
+    if row.unknown_contact:  # wrote before, never linked: heard, but no customer's session
+        return ChatSession(claim.update_key, None, parse_language(row.language) or from_app, row.id), False
     customer_id, chosen, unreachable = row.id, row.language, row.unreachable
     if row.merged_into_id is not None:  # rare: let the service follow the chain of merges
         merged = customer_for_chat(uow, claim.user.platform, claim.user.user_id)
@@ -135,7 +140,7 @@ def _session(
 def _entry(now: datetime, platform: str, session: ChatSession, note: InboundNote, key: str) -> dict[str, Any]:
     """A timeline row without sentiment (a command, a shared contact, a sticker)."""
     return {
-        "customer_id": session.customer_id,
+        "customer_id": session.timeline_id,
         "channel": platform,
         "direction": "inbound",
         "kind": note.kind,

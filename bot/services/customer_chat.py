@@ -10,11 +10,13 @@ from sqlalchemy import Table, insert
 
 from bot.clock import Clock
 from bot.i18n import language_from_telegram, parse_language
+from bot.services.contacts import adopt_contact, contact_of_chat, promote_contact
 from bot.services.customers import link_chat, match_or_create_by_phone
 from bot.services.errors import InvalidInput
 from bot.services.interactions import MAX_TEXT
 from bot.services.links import redeem_link_code
 from bot.text.phone import InvalidPhoneNumber, normalize_telegram_contact
+from storage import repositories as repo
 from storage.models import Customer, Interaction
 from storage.uow import UnitOfWork
 
@@ -33,6 +35,8 @@ class ChatUser:
     username: str | None = None
     language_code: str | None = None
     platform: str = PLATFORM
+    name: str | None = None
+    """The name the user shows in Telegram (first and last), kept for an unknown contact."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,17 @@ class ChatSession:
     update_key: str
     customer_id: int | None
     language: str
+    contact_id: int | None = None
+    """An unlinked chat that wrote before: its unknown contact (contacts.py). `customer_id` is None."""
 
     @property
     def source_event_id(self) -> str:
         return f"{PLATFORM}:{self.update_key}"
+
+    @property
+    def timeline_id(self) -> int | None:
+        """Whose timeline what the bot says here goes on: the customer's, or the unknown contact's."""
+        return self.customer_id if self.customer_id is not None else self.contact_id
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ def link_by_code(
 ) -> Linked:
     """`/start CODE`: bind the chat to the customer staff made the deep link for."""
     with uow:
+        contact = contact_of_chat(uow, user.platform, user.user_id)
         customer = redeem_link_code(
             uow,
             clock,
@@ -102,6 +114,9 @@ def link_by_code(
             username=user.username,
             language_code=(user.language_code or "")[:16] or None,
         )
+        assert customer.id is not None
+        adopt_contact(uow, clock, contact=contact, customer=customer)
+        customer = uow.session.get(Customer, customer.id) or customer
         assert customer.id is not None
         language = _adopt_language(customer, user, default_language)
         customer.unreachable = False
@@ -123,14 +138,16 @@ def link_by_contact(
         phone = normalize_telegram_contact(phone_number)
     except InvalidPhoneNumber as exc:
         raise InvalidInput(exc.reason) from exc
+    name = (name or "").strip()[:MAX_NAME] or None
     with uow:
-        customer, created = match_or_create_by_phone(
-            uow,
-            clock,
-            phone,
-            name=(name or "").strip()[:MAX_NAME] or None,
-            external_id=f"tg-{user.user_id}",
-        )
+        contact = contact_of_chat(uow, user.platform, user.user_id)
+        if contact is not None and len(repo.customers_by_phone(uow.session, phone)) != 1:
+            customer, created = promote_contact(uow, contact, phone=phone, name=name), True
+            contact = None
+        else:
+            customer, created = match_or_create_by_phone(
+                uow, clock, phone, name=name, external_id=f"tg-{user.user_id}"
+            )
         link_chat(
             uow,
             clock,
@@ -141,6 +158,9 @@ def link_by_contact(
             username=user.username,
             language_code=(user.language_code or "")[:16] or None,
         )
+        assert customer.id is not None
+        adopt_contact(uow, clock, contact=contact, customer=customer)
+        customer = uow.session.get(Customer, customer.id) or customer
         assert customer.id is not None
         language = _adopt_language(customer, user, default_language)
         customer.unreachable = False

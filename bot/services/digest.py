@@ -86,6 +86,8 @@ class Digest:
     new_at_risk: tuple[AtRiskCustomer, ...]
     detractors: tuple[Said, ...]
     negative_feedback: tuple[Said, ...]
+    kind_words: tuple[Said, ...]
+    """Praise customers wrote since the last digest (SPEC §8)."""
     overdue_tickets: tuple[OverdueTicket, ...]
     sla_hours: float
     weeks: tuple[WeekCount, ...]
@@ -102,6 +104,7 @@ class Digest:
         return (
             f"digest {self.day.isoformat()}: {len(self.new_at_risk)} new at risk, "
             f"{len(self.detractors)} detractors, {len(self.negative_feedback)} negative feedback, "
+            f"{len(self.kind_words)} kind words, "
             f"{len(self.overdue_tickets)} tickets past SLA"
         )
 
@@ -163,6 +166,7 @@ def build_digest(
             new_at_risk=tuple(entered),
             detractors=tuple(q.detractors_between(uow, since, until)),
             negative_feedback=tuple(q.negative_feedback_between(uow, since, until)),
+            kind_words=tuple(q.kind_words_between(uow, since, until)),
             overdue_tickets=tuple(q.tickets_past_sla(uow, until, float(rules.risk.ticket_sla_hours))),
             sla_hours=float(rules.risk.ticket_sla_hours),
             weeks=tuple(_weeks(uow, tz, day, now)),

@@ -1,4 +1,5 @@
-"""The digest's reads: newly at-risk customers, detractors, negative feedback, tickets past their SLA."""
+"""The digest's reads: newly at-risk customers, detractors, negative feedback, kind words, tickets past
+their SLA."""
 
 from __future__ import annotations
 
@@ -153,6 +154,25 @@ def negative_feedback_between(uow: UnitOfWork, start: datetime, end: datetime) -
                 Interaction.kind == "feedback",
                 Interaction.direction == "inbound",
                 col(Interaction.sentiment) <= NEGATIVE_SENTIMENT,
+                col(Interaction.created_at) >= start,
+                col(Interaction.created_at) < end,
+                live_customers(),
+            )
+            .order_by(col(Interaction.created_at).desc(), col(Interaction.id).desc())
+        ).all()
+        return [Said(i.customer_id, external_id, name, i.created_at, i.text) for i, external_id, name in rows]
+
+
+def kind_words_between(uow: UnitOfWork, start: datetime, end: datetime) -> list[Said]:
+    """Messages customers sent in [start, end) that triage read as praise, newest first."""
+    with uow:
+        rows = uow.session.execute(
+            select(Interaction, col(Customer.external_id), col(Customer.name))
+            .join(Customer, col(Customer.id) == col(Interaction.customer_id))
+            .where(
+                Interaction.kind == "feedback",
+                Interaction.direction == "inbound",
+                Interaction.triage == "praise",
                 col(Interaction.created_at) >= start,
                 col(Interaction.created_at) < end,
                 live_customers(),

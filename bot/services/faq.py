@@ -16,11 +16,11 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules, FaqEntry
-from bot.events import CustomerMessaged
+from bot.services.conversations import open_or_join_conversation
 from bot.services.errors import AlreadyDone, InvalidInput
 from bot.services.interactions import log_interaction
 from bot.services.surveys import open_survey
-from bot.services.tickets import MAX_FEEDBACK, open_ticket, open_ticket_of
+from bot.services.tickets import MAX_FEEDBACK, open_ticket_of
 from bot.text.faq import FaqMatcher, matcher_for
 from storage.models import FaqReply, Interaction, Ticket
 from storage.uow import UnitOfWork
@@ -137,7 +137,11 @@ def faq_wants_person(uow: UnitOfWork, clock: Clock, *, customer_id: int, reply_i
             raise AlreadyDone("a person was already asked for")
         question = uow.session.get(Interaction, reply.interaction_id)
         ticket, opened = open_conversation_for_faq(
-            uow, clock, customer_id=customer_id, text=question.text if question else ""
+            uow,
+            clock,
+            customer_id=customer_id,
+            text=question.text if question else "",
+            interaction_id=reply.interaction_id,
         )
         assert ticket.id is not None
         uow.session.execute(update(FaqReply).where(col(FaqReply.id) == reply_id).values(ticket_id=ticket.id))
@@ -145,16 +149,20 @@ def faq_wants_person(uow: UnitOfWork, clock: Clock, *, customer_id: int, reply_i
 
 
 def open_conversation_for_faq(
-    uow: UnitOfWork, clock: Clock, *, customer_id: int, text: str
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, text: str, interaction_id: int | None
 ) -> tuple[Ticket, bool]:
-    """The conversation "Talk to a person" opens, through the ticket path complaints use today
-    (TicketOpened posts the Slack alert). The one place to swap for the conversations slice's
-    `open_or_join_conversation(..., kind="question")` once it lands."""
-    ticket, opened = open_ticket(uow, clock, customer_id=customer_id, source="faq", text=text)
-    if not opened:  # the customer's open conversation: the question goes into its thread
-        assert ticket.id is not None
-        uow.emit(CustomerMessaged(customer_id=customer_id, ticket_id=ticket.id, text=text[:MAX_FEEDBACK]))
-    return ticket, opened
+    """The conversation "Talk to a person" opens (a question), or the customer's open one, which
+    the question joins; the answered message is attached to it."""
+    turn = open_or_join_conversation(
+        uow,
+        clock,
+        customer_id=customer_id,
+        kind="question",
+        text=text,
+        interaction_id=interaction_id,
+        source="faq",
+    )
+    return turn.ticket, turn.opened
 
 
 def _reply_of(uow: UnitOfWork, customer_id: int, reply_id: int) -> FaqReply:

@@ -8,7 +8,9 @@ from sqlalchemy import delete, update
 from sqlmodel import SQLModel, col, select
 
 from bot.clock import Clock
+from bot.events import ConversationsLinked
 from bot.services.audit import record_audit
+from bot.services.conversations import open_ticket_of
 from bot.services.errors import InvalidInput
 from bot.services.loyalty import lock_customer
 from storage.models import (
@@ -42,6 +44,10 @@ _MOVED: tuple[type[SQLModel], ...] = (
 )
 
 
+MERGED = "merged"
+"""`Ticket.resolved_by` of a conversation closed by a merge (the customer's other one continues)."""
+
+
 @dataclass(frozen=True)
 class MergeResult:
     kept: Customer
@@ -67,6 +73,7 @@ def merge_customers(
         keep, duplicate = locked[keep_id], locked[duplicate_id]
         if duplicate.merged_into_id is not None or keep.merged_into_id is not None:
             raise InvalidInput("one of these customers was already merged into another")
+        moved_open, folded = _fold_open_conversations(uow, clock, keep_id=keep_id, duplicate_id=duplicate_id)
         moved: dict[str, int] = {}
         for table in _MOVED:
             column = table.customer_id  # type: ignore[attr-defined]
@@ -88,6 +95,7 @@ def merge_customers(
         tags = [t for t in dict.fromkeys((keep.tags + "," + duplicate.tags).split(",")) if t]
         keep.tags = ",".join(tags)
         keep.allows_promotions = keep.allows_promotions and duplicate.allows_promotions
+        keep.unknown_contact = keep.unknown_contact and duplicate.unknown_contact
         keep.updated_at = now
         duplicate.merged_into_id = keep_id
         duplicate.updated_at = now
@@ -104,10 +112,32 @@ def merge_customers(
             merged_external_id=duplicate.external_id,
             moved=moved,
         )
+        if moved_open or folded:
+            uow.emit(ConversationsLinked(customer_id=keep_id, moved=moved_open, folded=folded))
         kept = uow.session.get(Customer, keep_id)
         merged = uow.session.get(Customer, duplicate_id)
         assert kept is not None and merged is not None
         return MergeResult(kept, merged, moved)
+
+
+def _fold_open_conversations(
+    uow: UnitOfWork, clock: Clock, *, keep_id: int, duplicate_id: int
+) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """One open conversation per customer: if both have one, the duplicate's is closed (its thread
+    says where it continues). Returns the duplicate's open conversations that move, and the
+    (closed, continued in) pairs."""
+    keep_open = open_ticket_of(uow, keep_id)
+    duplicate_open = open_ticket_of(uow, duplicate_id)
+    if duplicate_open is None or duplicate_open.id is None:
+        return (), ()
+    if keep_open is None or keep_open.id is None:
+        return (duplicate_open.id,), ()
+    uow.session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == duplicate_open.id)
+        .values(status="resolved", resolved_at=clock.now(), resolved_by=MERGED)
+    )
+    return (), ((duplicate_open.id, keep_open.id),)
 
 
 def _merge_follow_up(uow: UnitOfWork, *, keep_id: int, duplicate_id: int) -> None:

@@ -1,8 +1,9 @@
-"""Feedback and complaint tickets: what a customer says, when it becomes a ticket, and closing it.
+"""What a customer says, the conversation (ticket) it opens or joins, and closing it.
 
-A ticket is the conversation with one customer about one problem. While it is open, the
-customer's messages belong to it (they are relayed into its Slack thread); at most one ticket
-per customer is open at a time, so an alert is updated instead of posted twice.
+A ticket is the conversation with one customer (SPEC §8). Every message outside a survey is
+triaged; a complaint, a question or a request opens one, and while it is open every message of the
+customer joins it (relayed into its Slack thread under the flood rules of conversations.py). At
+most one ticket per customer is open at a time, so an alert is updated instead of posted twice.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.clock import Clock
-from bot.events import CustomerMessaged, FeedbackReceived, StaffReplied, TicketOpened, TicketResolved
+from bot.events import FeedbackReceived, StaffReplied, TicketResolved
 from bot.services.audit import record_audit
+from bot.services.conversations import (
+    COMBINE_ABOVE,
+    COMBINE_EVERY,
+    Relay,
+    kind_of,
+    messages_since,
+    open_or_join_conversation,
+    open_ticket_of,
+    resume_relay,
+)
 from bot.services.errors import AlreadyDone, InvalidInput
 from bot.services.interactions import log_interaction
 from bot.text.sentiment import is_complaint
+from bot.text.triage import NEEDS_HUMAN, Kind
 from storage.models import Ticket
 from storage.uow import UnitOfWork
 
@@ -32,15 +44,20 @@ class FeedbackOutcome:
     ticket_opened: bool
     duplicate: bool
     """The same inbound message (source event) was handled before: nothing changed."""
+    kind: str = "question"
+    """What triage made of the message: complaint, question, request, praise or chatter."""
+    relay: Relay | None = None
+    """A message in a conversation: its way into the Slack thread (conversations.Relay)."""
+    flooding: bool = False
+    """More than 5 messages from the customer in the last minute: the bot does not answer each one."""
+    unknown_contact: bool = False
+    """From a chat not linked to a customer yet (contacts.py)."""
+    customer_id: int | None = None
+    """Whose timeline it is on (the customer's, or the unknown contact's)."""
 
-
-def open_ticket_of(uow: UnitOfWork, customer_id: int) -> Ticket | None:
-    with uow:
-        return uow.session.exec(
-            select(Ticket)
-            .where(Ticket.customer_id == customer_id, Ticket.status == "open")
-            .order_by(col(Ticket.opened_at).desc())
-        ).first()
+    @property
+    def needs_human(self) -> bool:
+        return self.kind in NEEDS_HUMAN
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
@@ -60,21 +77,13 @@ def ticket_for_thread(uow: UnitOfWork, channel: str, thread_ts: str) -> Ticket |
 
 
 def open_ticket(
-    uow: UnitOfWork, clock: Clock, *, customer_id: int, source: str, text: str
+    uow: UnitOfWork, clock: Clock, *, customer_id: int, source: str, text: str, kind: str = "complaint"
 ) -> tuple[Ticket, bool]:
-    """The customer's open ticket, or a new one (second value: newly opened?)."""
-    with uow:
-        existing = open_ticket_of(uow, customer_id)
-        if existing is not None:
-            return existing, False
-        ticket = Ticket(
-            customer_id=customer_id, source=source, text=text[:MAX_FEEDBACK], opened_at=clock.now()
-        )
-        uow.session.add(ticket)
-        uow.flush()
-        assert ticket.id is not None
-        uow.emit(TicketOpened(customer_id=customer_id, ticket_id=ticket.id))
-        return ticket, True
+    """The customer's open ticket, or a new one (second value: newly opened?). Nothing is relayed."""
+    turn = open_or_join_conversation(
+        uow, clock, customer_id=customer_id, kind=kind, text=text, source=source, relay_text=False
+    )
+    return turn.ticket, turn.opened
 
 
 def receive_feedback(
@@ -85,10 +94,11 @@ def receive_feedback(
     text: str,
     source_event_id: str | None,
     channel: str = "telegram",
+    kind: Kind | None = None,
 ) -> FeedbackOutcome:
-    """Log what the customer wrote (with sentiment); a complaint or negative message opens a ticket.
-
-    While a ticket is open, every message from the customer joins it (and reaches its thread).
+    """Log what the customer wrote (with sentiment and its triage); a complaint, a question or a
+    request opens a conversation, and while one is open every message joins it. Praise and chatter
+    without an open conversation stay on the timeline. `kind`: triaged already by the caller.
     """
     text = text.strip()
     if not text:
@@ -107,27 +117,57 @@ def receive_feedback(
         assert interaction.id is not None
         negative = (interaction.sentiment is not None and interaction.sentiment <= -0.1) or is_complaint(text)
         if not created:
-            return FeedbackOutcome(interaction.id, negative, open_ticket_of(uow, customer_id), False, True)
-        current = open_ticket_of(uow, customer_id)
-        if current is not None:
-            assert current.id is not None
-            uow.emit(
-                CustomerMessaged(customer_id=customer_id, ticket_id=current.id, text=text[:MAX_FEEDBACK])
-            )
-            return FeedbackOutcome(interaction.id, negative, current, False, False)
-        ticket, opened = (None, False)
-        if negative:
-            ticket, opened = open_ticket(uow, clock, customer_id=customer_id, source="feedback", text=text)
-        uow.emit(
-            FeedbackReceived(
+            ticket = uow.session.get(Ticket, interaction.ticket_id) if interaction.ticket_id else None
+            return FeedbackOutcome(
+                interaction.id,
+                negative,
+                ticket,
+                False,
+                True,
+                interaction.triage or "question",
                 customer_id=customer_id,
-                interaction_id=interaction.id,
-                text=text[:MAX_FEEDBACK],
-                negative=negative,
-                ticket_id=ticket.id if ticket else None,
             )
+        decided: str = kind or kind_of(text)
+        interaction.triage = decided
+        uow.session.add(interaction)
+        flooding = messages_since(uow, customer_id, clock.now() - COMBINE_EVERY) > COMBINE_ABOVE
+        if decided not in NEEDS_HUMAN and open_ticket_of(uow, customer_id) is None:
+            uow.emit(
+                FeedbackReceived(
+                    customer_id=customer_id,
+                    interaction_id=interaction.id,
+                    text=text[:MAX_FEEDBACK],
+                    negative=negative,
+                    ticket_id=None,
+                )
+            )
+            return FeedbackOutcome(
+                interaction.id, negative, None, False, False, decided, None, flooding, customer_id=customer_id
+            )
+        turn = open_or_join_conversation(
+            uow, clock, customer_id=customer_id, kind=decided, text=text, interaction_id=interaction.id
         )
-        return FeedbackOutcome(interaction.id, negative, ticket, opened, False)
+        if turn.opened:
+            uow.emit(
+                FeedbackReceived(
+                    customer_id=customer_id,
+                    interaction_id=interaction.id,
+                    text=text[:MAX_FEEDBACK],
+                    negative=negative,
+                    ticket_id=turn.ticket_id,
+                )
+            )
+        return FeedbackOutcome(
+            interaction.id,
+            negative,
+            turn.ticket,
+            turn.opened,
+            False,
+            decided,
+            turn.relay,
+            flooding,
+            customer_id=customer_id,
+        )
 
 
 def attach_slack_thread(uow: UnitOfWork, *, ticket_id: int, channel: str, ts: str) -> tuple[str, str]:
@@ -220,6 +260,7 @@ def reply_to_customer(
         )
         if created:
             assert interaction.id is not None
+            resume_relay(uow, customer_id=customer_id)
             uow.emit(
                 StaffReplied(
                     customer_id=customer_id,

@@ -25,10 +25,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import (
+    ConversationsLinked,
     CustomerMessaged,
     DetractorAnswered,
     EventBus,
-    FeedbackReceived,
+    RelayPaused,
+    RelayResumed,
     SurveyCommented,
     TicketOpened,
     TicketResolved,
@@ -43,6 +45,7 @@ from bot.services.alerts import (
     renew_alert_claim,
     ticket_for_alert,
 )
+from bot.services.conversations import HeldBatch, claim_held_batch, due_held_batches, finish_held_batch
 from bot.services.tickets import attach_slack_thread
 from handlers.slack.blocks import alert as alert_blocks
 from handlers.slack.deps import SlackDeps
@@ -221,19 +224,54 @@ class AlertPoster:
         return view, kept == message
 
     async def relay_customer_message(self, ticket_id: int, text: str) -> None:
+        await self.in_thread(ticket_id, lambda view: alert_blocks.customer_said(self.deps.team_t, view, text))
+
+    async def in_thread(
+        self, ticket_id: int, compose: Callable[[AlertView], str] | str, *, redraw: bool = False
+    ) -> bool:
+        """Post a line (or what `compose` makes of the alert's view) into the ticket's thread, its alert
+        first if it has none yet; False if the ticket has no alert in Slack. `redraw`: update the
+        alert too (its status changed)."""
         async with self._lock(ticket_id):
-            view = await self._show(ticket_id, update=False)
+            view = await self._show(ticket_id, update=redraw)
             if view is None or not view.ticket.slack_ts:
                 log.warning(
-                    "ticket %s has no alert in Slack: a customer message stays on the timeline only",
-                    ticket_id,
+                    "ticket %s has no alert in Slack: a thread line stays on the timeline only", ticket_id
                 )
-                return
+                return False
             await self.client.chat_postMessage(
                 channel=view.ticket.slack_channel or self.channel,
                 thread_ts=view.ticket.slack_ts,
-                text=alert_blocks.customer_said(self.deps.team_t, view, text),
+                text=compose if isinstance(compose, str) else compose(view),
             )
+            return True
+
+    async def relay_held(self) -> int:
+        """The relay tick: one combined post for each conversation whose held messages are due
+        (claimed in the database, so one process posts it). Returns the posts made."""
+        ctx = self.deps.ctx
+        posted = 0
+        for ticket_id in await ctx.call(due_held_batches, ctx.clock):
+            batch = await ctx.call(claim_held_batch, ctx.clock, ticket_id)
+            if batch is None:
+                continue  # another process took it, or nothing is held any more
+            try:
+                sent = await self._post_batch(batch)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                # The messages stay held: the claim runs out and the post is due again in a minute.
+                log.warning("combined post for ticket %s failed (%s); trying again later", ticket_id, exc)
+                continue
+            if sent:
+                await ctx.call(finish_held_batch, batch)
+                posted += 1
+        return posted
+
+    async def _post_batch(self, batch: HeldBatch) -> bool:
+        t, tz = self.deps.team_t, self.deps.settings.tz
+        lines = [(m.at, m.text) for m in batch.messages]
+        return await self.in_thread(
+            batch.ticket_id, lambda view: alert_blocks.customer_said_many(t, view, lines, tz)
+        )
 
     # --- event subscribers (each schedules its work and returns) --------------------------
     async def on_detractor(self, event: DetractorAnswered) -> None:
@@ -253,19 +291,6 @@ class AlertPoster:
         if ticket_id is not None:
             await self.show(ticket_id)
 
-    async def on_feedback(self, event: FeedbackReceived) -> None:
-        if not event.negative:
-            return
-        ticket_id = event.ticket_id
-        if ticket_id is None:
-            ctx = self.deps.ctx
-            ticket, _ = await ctx.call(
-                ticket_for_alert, ctx.clock, customer_id=event.customer_id, source="feedback", text=event.text
-            )
-            ticket_id = ticket.id
-        assert ticket_id is not None
-        await self.show(ticket_id, update=False)
-
     async def on_ticket_opened(self, event: TicketOpened) -> None:
         await self.show(event.ticket_id, update=False)
 
@@ -275,13 +300,33 @@ class AlertPoster:
     async def on_customer_messaged(self, event: CustomerMessaged) -> None:
         await self.relay_customer_message(event.ticket_id, event.text)
 
+    async def on_relay_paused(self, event: RelayPaused) -> None:
+        await self.in_thread(
+            event.ticket_id, lambda view: alert_blocks.relay_paused(self.deps.team_t, view), redraw=True
+        )
+
+    async def on_relay_resumed(self, event: RelayResumed) -> None:
+        await self.show(event.ticket_id)
+
+    async def on_conversations_linked(self, event: ConversationsLinked) -> None:
+        t = self.deps.team_t
+        for ticket_id in event.moved:
+            await self.in_thread(ticket_id, lambda view: alert_blocks.linked(t, view), redraw=True)
+        for closed, into in event.folded:
+            folded = t.format("slack.thread.folded", ticket=into)
+            continued = t.format("slack.thread.folded_into", ticket=closed)
+            await self.in_thread(closed, folded, redraw=True)
+            await self.in_thread(into, continued)
+
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(DetractorAnswered, self._later(self.on_detractor))
         bus.subscribe(SurveyCommented, self._later(self.on_commented))
-        bus.subscribe(FeedbackReceived, self._later(self.on_feedback))
         bus.subscribe(TicketOpened, self._later(self.on_ticket_opened))
         bus.subscribe(TicketResolved, self._later(self.on_ticket_resolved))
         bus.subscribe(CustomerMessaged, self._later(self.on_customer_messaged))
+        bus.subscribe(RelayPaused, self._later(self.on_relay_paused))
+        bus.subscribe(RelayResumed, self._later(self.on_relay_resumed))
+        bus.subscribe(ConversationsLinked, self._later(self.on_conversations_linked))
 
     def _later(self, handler: Callable[[E], Coroutine[Any, Any, None]]) -> Callable[[E], Awaitable[None]]:
         async def schedule(event: E) -> None:

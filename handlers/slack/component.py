@@ -8,6 +8,8 @@ tracked tasks, so `stop()` waits for it rather than dropping what was acknowledg
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -46,10 +48,14 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 STOP_TIMEOUT = 10.0
+RELAY_TICK_SECONDS = 5.0
+"""How often held customer messages are checked for their combined post (each is due a minute after
+the thread's previous post)."""
 
 
-def build_app(deps: SlackDeps) -> AsyncApp:
-    """The Bolt app with every feature registered (explicitly, one module per feature)."""
+def build_app(deps: SlackDeps) -> tuple[AsyncApp, alerts.AlertPoster | None]:
+    """The Bolt app with every feature registered (explicitly, one module per feature), and the
+    alert poster (None without SLACK_TEAM_CHANNEL)."""
     settings = deps.settings
     counts = deps.ctx.metrics.platform("slack")
     client = slack_client(settings, counts)
@@ -81,6 +87,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     home.register(app, deps)
     shortcuts.register(app, deps)
     threads.register(app, deps)
+    poster = None
     if settings.slack_team_channel:
         poster = alerts.AlertPoster(deps, client, settings.slack_team_channel)
         poster.subscribe(deps.ctx.bus)
@@ -88,18 +95,20 @@ def build_app(deps: SlackDeps) -> AsyncApp:
         alert_actions.AlertActions(deps, poster).register(app)
     else:
         log.warning("SLACK_TEAM_CHANNEL is not set: no real-time alerts will be posted")
-    return app
+    return app, poster
 
 
 class SlackComponent:
     name = "slack"
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, *, relay_tick_seconds: float | None = RELAY_TICK_SECONDS) -> None:
         settings = ctx.settings
         if settings.slack_bot_token is None:
             raise ValueError("the Slack part needs SLACK_BOT_TOKEN")
         self.deps = SlackDeps(ctx)
-        self.app = build_app(self.deps)
+        self.app, self.poster = build_app(self.deps)
+        self.relay_tick_seconds = relay_tick_seconds
+        self._relaying: asyncio.Task[None] | None = None
         self.socket_mode = settings.slack_app_token is not None
         self.proxy = slack_proxy(settings)
         if not self.socket_mode and settings.slack_signing_secret is None:
@@ -131,8 +140,27 @@ class SlackComponent:
             log.info("Slack: connected in Socket Mode%s", describe(proxy))
         else:
             log.info("Slack: serving %s%s", EVENTS_PATH, describe(self.proxy))
+        if self.poster is not None and self.relay_tick_seconds:
+            self._relaying = asyncio.create_task(
+                self._relay_loop(self.poster, self.relay_tick_seconds), name="slack-relay"
+            )
+
+    async def _relay_loop(self, poster: alerts.AlertPoster, every: float) -> None:
+        """The relay tick: combined posts of held customer messages as they fall due (the state is in
+        the database, so what was held before a restart is posted after it)."""
+        while True:
+            try:
+                await poster.relay_held()
+            except Exception:  # Slack or the database unreachable: the next tick tries again
+                log.exception("posting held customer messages failed; trying again in %s s", every)
+            await asyncio.sleep(every)
 
     async def stop(self) -> None:
+        if self._relaying is not None:
+            self._relaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relaying
+            self._relaying = None
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None

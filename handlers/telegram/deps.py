@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import CommandHandler, filters
 
 from bot.context import AppContext
+from bot.events import TicketOpened
 from bot.i18n import Translator, translator
 from bot.services.customer_chat import ChatUser
 from handlers.telegram.calls import ServiceCalls
@@ -53,6 +54,13 @@ class TelegramDeps:
     def business(self) -> str:
         return self.ctx.settings.business_name
 
+    @property
+    def staff_alerted(self) -> bool:
+        """Whether staff see a new conversation: this process posts alerts to the team channel
+        (Slack is configured with SLACK_TEAM_CHANNEL and running here). What the customer is told
+        depends on it: "we'll answer you here" only when someone will."""
+        return self.ctx.bus.has_subscribers(TicketOpened)
+
     def add_command(
         self, application: TelegramApp, name: str, callback: Callback, help_msgid: str | None
     ) -> None:
@@ -77,7 +85,7 @@ class TelegramDeps:
         chat = update.effective_chat
         assert chat is not None
         session = context.session
-        customer_id = session.customer_id if session else None
+        customer_id = session.timeline_id if session else None
         return await self.outbox.send(chat.id, body, customer_id=customer_id, markup=markup, kind=kind)
 
     async def customer_id(self, update: Update, context: ChatContext) -> int | None:
@@ -97,7 +105,11 @@ def chat_user(update: Update) -> ChatUser:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     return ChatUser(
-        user_id=str(user.id), chat_id=str(chat.id), username=user.username, language_code=user.language_code
+        user_id=str(user.id),
+        chat_id=str(chat.id),
+        username=user.username,
+        language_code=user.language_code,
+        name=user.full_name,
     )
 
 

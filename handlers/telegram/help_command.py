@@ -17,7 +17,8 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
     async def show_help(update: Update, context: ChatContext) -> None:
         t = deps.t(context)
         usage = [fmt(t, spec.help_msgid) for spec in deps.commands]
-        body = paragraphs(lines(fmt(t, "help.header"), *usage), fmt(t, "help.footer"))
+        footer = fmt(t, "help.footer" if deps.staff_alerted else "help.footer_unstaffed")
+        body = paragraphs(lines(fmt(t, "help.header"), *usage), footer)
         await deps.reply(update, context, body)
 
     deps.add_command(application, "help", show_help, "help.command.help")

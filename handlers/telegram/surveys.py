@@ -37,10 +37,14 @@ def question(t: Translator, business: str, kind: str) -> Html:
     return fmt(t, "csat.question") if kind == CSAT else fmt(t, "survey.nps.question", business=business)
 
 
-def thanks(t: Translator, business: str, kind: str, score: int, points: int) -> Html:
+def thanks(t: Translator, business: str, kind: str, score: int, points: int, *, staff_alerted: bool) -> Html:
+    """The thank-you; a detractor hears "our team will look into it" only when an alert reaches staff."""
     if kind == CSAT:
         return fmt(t, "csat.thanks")
-    said = fmt(t, f"survey.nps.thanks_{nps_category(score)}", business=business)
+    category: str = nps_category(score)
+    if category == "detractor" and not staff_alerted:
+        category = "detractor_noted"
+    said = fmt(t, f"survey.nps.thanks_{category}", business=business)
     reward = nfmt(t, "survey.reward_credited", points, points=t.format_decimal(points)) if points else None
     return paragraphs(said, reward)
 
@@ -65,7 +69,10 @@ async def answer_reply(
         if answer.ask_reason:
             await deps.reply(update, context, fmt(t, "survey.nps.reason_question"))
             return
-    await deps.reply(update, context, thanks(t, deps.business, answer.kind, answer.score, answer.points))
+    body = thanks(
+        t, deps.business, answer.kind, answer.score, answer.points, staff_alerted=deps.staff_alerted
+    )
+    await deps.reply(update, context, body)
 
 
 def register(application: TelegramApp, deps: TelegramDeps) -> None:

@@ -29,6 +29,10 @@ class Customer(SQLModel, table=True):
     unreachable: bool = False
     """True after Telegram answered 403 (blocked by the user): no further sends."""
     merged_into_id: int | None = Field(default=None, foreign_key="customer.id")
+    unknown_contact: bool = False
+    """A Telegram chat that wrote before it was linked (no phone shared, no deep link): kept so its
+    messages are heard; `name` is the Telegram name. Linking the chat turns it into a customer or
+    merges it into the one it links to."""
     erased_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -76,6 +80,13 @@ class Interaction(SQLModel, table=True):
     """An unsolicited message (survey, reminder, offer, greeting): the 24-hour rule counts these."""
     source_event_id: str | None = Field(default=None, max_length=128, unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+    triage: str | None = Field(default=None, max_length=16)
+    """A customer's message: complaint, question, request, praise or chatter (bot/text/triage.py)."""
+    ticket_id: int | None = Field(default=None, index=True)
+    """The conversation (ticket id) the customer's message opened or joined."""
+    relay: str | None = Field(default=None, max_length=8)
+    """A conversation message's way into the Slack thread: `sent` (relayed), `held` (waits for the
+    next combined post), `kept` (on the timeline only: it opened the alert, or relaying was paused)."""
 
 
 class LinkCode(SQLModel, table=True):

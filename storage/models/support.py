@@ -1,22 +1,41 @@
-"""Complaint tickets and staff follow-ups (owner, contact, snooze)."""
+"""Conversations (tickets) and staff follow-ups (owner, contact, snooze)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.models._base import utcnow
 
+OPEN_TICKET = text("status = 'open'")
+
 
 class Ticket(SQLModel, table=True):
+    """A conversation with one customer (SPEC §8): opened by a complaint, a question, a request or a
+    detractor's score; the customer's later messages join it until it is resolved."""
+
+    __table_args__ = (
+        # One open conversation per customer, also between processes on PostgreSQL.
+        Index(
+            "uq_ticket_open_customer",
+            "customer_id",
+            unique=True,
+            sqlite_where=OPEN_TICKET,
+            postgresql_where=OPEN_TICKET,
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     status: str = Field(default="open", max_length=16)
     """open or resolved."""
     source: str = Field(max_length=16)
     """feedback, survey, staff."""
+    kind: str = Field(default="complaint", max_length=16)
+    """complaint, question or request: what the message that opened it was (a detractor's score is a
+    complaint)."""
     text: str = Field(default="", max_length=4000)
     opened_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
@@ -24,6 +43,14 @@ class Ticket(SQLModel, table=True):
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
     """The alert message: its thread is the conversation with the customer."""
+    held_since: datetime | None = None
+    """The oldest customer message waiting for the next combined thread post (a flood: more than
+    5 a minute); None when nothing waits."""
+    last_relay_at: datetime | None = None
+    """When the customer's words last went into the thread (or a combined post was claimed)."""
+    relay_paused_at: datetime | None = None
+    """More than 30 messages in 10 minutes: nothing more is relayed until staff answer or an hour
+    has passed since this moment."""
 
 
 class FollowUp(SQLModel, table=True):

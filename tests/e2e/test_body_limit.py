@@ -196,7 +196,7 @@ async def test_a_telegram_update_over_256_kb_gets_413_and_one_of_200_kb_is_handl
 
     update = typed(server, ann.id, "/feedback Lovely cakes", update_id=700_020)
     assert (await post(webhook, padded(update, UNDER), with_secret, chunked=True)).status_code == 200
-    assert (await ann.next(timeout=10)).text == "Thank you for your message! We've passed it on to our team."
+    assert (await ann.next(timeout=10)).text == "Thank you for your kind words — they made our day!"
     ctx = make_context(world.database_url, ManualClock(datetime.now(UTC)))
     try:
         texts = inbound_texts(ctx, customer_of(ctx, ann).id)

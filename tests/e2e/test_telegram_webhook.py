@@ -72,7 +72,7 @@ async def test_webhook_mode_serves_telegram_with_the_secret_and_refuses_everyone
             assert (await http.post(url, content=b"{", headers={SECRET_HEADER: SECRET})).status_code == 400
             for _ in range(2):  # Telegram retries a delivery it thinks failed
                 assert (await http.post(url, json=update, headers={SECRET_HEADER: SECRET})).status_code == 200
-        assert (await ann.next()).text == "Thank you for your message! We've passed it on to our team."
+        assert (await ann.next()).text == "Thank you for your kind words — they made our day!"
         assert ((await ann.say("/help")).text or "").startswith("Here's what I can do:")
         assert inbound_texts(ctx, customer_of(ctx, ann).id).count("Lovely cakes") == 1
     finally:

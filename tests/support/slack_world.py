@@ -88,8 +88,11 @@ async def slack_world(
     clock: ManualClock,
     *,
     before_start: Callable[[AppContext], None] | None = None,
+    relay_tick_seconds: float | None = None,
     **settings: Any,
 ) -> AsyncIterator[SlackWorld]:
+    """`relay_tick_seconds`: the component's own relay tick (off by default: tests call
+    `component.poster.relay_held()` after moving the clock)."""
     async with SlackSandbox(Workspace(signing_secret=SECRET)) as sandbox:
         driver = sandbox.driver
         boss = driver.add_user("boss", real_name="Bea Boss")
@@ -106,7 +109,7 @@ async def slack_world(
         ctx = make_context(database_url, clock, **options)
         if before_start is not None:
             before_start(ctx)
-        component = SlackComponent(ctx)
+        component = SlackComponent(ctx, relay_tick_seconds=relay_tick_seconds)
         status: dict[str, str] = {}
         try:
             async with LoopbackServer(build_web_app(ctx, component.routes, status)) as web:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,9 +64,27 @@ def parse_value(value: str) -> tuple[int, str]:
     return int(ticket), revision
 
 
-def _who(view: AlertView) -> str:
+KINDS = ("complaint", "question", "request")
+"""The kinds of conversation an alert names (anything else is shown as a complaint)."""
+
+
+def _kind(view: AlertView) -> str:
+    return view.ticket.kind if view.ticket.kind in KINDS else "complaint"
+
+
+def _who(t: Translator, view: AlertView) -> str:
     c = view.customer
+    if c.unknown_contact:
+        return unknown_contact(t, c.name, view.telegram_username)
     return f"*{display_name(c.name, c.external_id)}* (`{escape(c.external_id)}`)"
+
+
+def unknown_contact(t: Translator, name: str | None, username: str | None) -> str:
+    """A chat not linked to a customer: its Telegram name and @username, and that it is unknown."""
+    shown = f"*{escape(name)}*" if name else t.format("slack.alert.no_name")
+    if username:
+        return t.format("slack.alert.unknown_contact", name=shown, username=escape(f"@{username}"))
+    return t.format("slack.alert.unknown_contact_no_username", name=shown)
 
 
 def alert_text(t: Translator, view: AlertView) -> str:
@@ -76,18 +95,22 @@ def alert_text(t: Translator, view: AlertView) -> str:
         return t.format("slack.alert.detractor_text", name=name, score=nps.score)
     if view.ticket.source == "faq":
         return t.format("slack.alert.faq_text", name=name, ticket=view.ticket.id)
-    return t.format("slack.alert.ticket_text", name=name, ticket=view.ticket.id)
+    if _kind(view) == "complaint":
+        return t.format("slack.alert.ticket_text", name=name, ticket=view.ticket.id)
+    return t.format(f"slack.alert.{_kind(view)}_text", name=name, ticket=view.ticket.id)
 
 
 def _headline(t: Translator, view: AlertView) -> list[Block]:
     ticket, nps = view.ticket, view.latest_nps
     if ticket.source == "survey" and nps is not None:
-        head = t.format("slack.alert.detractor", who=_who(view), score=nps.score, ticket=ticket.id)
+        head = t.format("slack.alert.detractor", who=_who(t, view), score=nps.score, ticket=ticket.id)
         said = quote(nps.comment) if nps.comment else t.format("slack.alert.waiting_reason")
         return [section(f"{head}\n{said}")]
     faq = ticket.source == "faq"
     head = t.format(
-        "slack.alert.faq_question" if faq else "slack.alert.complaint", who=_who(view), ticket=ticket.id
+        "slack.alert.faq_question" if faq else f"slack.alert.{_kind(view)}",
+        who=_who(t, view),
+        ticket=ticket.id,
     )
     blocks = [section(f"{head}\n{quote(ticket.text)}" if ticket.text else head)]
     if faq:  # the bot answered from the FAQ first; the customer tapped "Talk to a person"
@@ -125,6 +148,11 @@ def _status(t: Translator, view: AlertView, tz: ZoneInfo, relay_all: bool) -> li
                 reason=escape(clip(view.snooze_reason or "", 200)),
             )
         )
+    if view.customer.unknown_contact:
+        lines.append(t.format("slack.alert.unknown_contact_hint"))
+    if view.ticket.relay_paused_at is not None and view.ticket.status == "open":
+        since = view.ticket.relay_paused_at.astimezone(tz)
+        lines.append(t.format("slack.alert.relay_paused", time=f"{since:%H:%M}"))
     if not view.reachable:
         lines.append(t.format("slack.alert.unreachable"))
     elif view.ticket.status == "open":
@@ -156,6 +184,38 @@ def customer_said(t: Translator, view: AlertView, text: str) -> str:
     """A customer's message, relayed into the ticket's thread."""
     name = display_name(view.customer.name, view.customer.external_id)
     return t.format("slack.thread.customer_said", name=name) + "\n" + quote(text, 2900)
+
+
+COMBINED_MAX = 38_000
+"""Characters of one combined post (Slack cuts a message's text at 40,000)."""
+
+
+def customer_said_many(
+    t: Translator, view: AlertView, messages: Sequence[tuple[datetime, str]], tz: ZoneInfo
+) -> str:
+    """Several messages the customer sent in a short time, in one thread post, each with its time."""
+    name = display_name(view.customer.name, view.customer.external_id)
+    first, last = messages[0][0].astimezone(tz), messages[-1][0].astimezone(tz)
+    head = t.format(
+        "slack.thread.customer_said_many",
+        name=name,
+        count=len(messages),
+        first=first.strftime("%H:%M:%S"),
+        last=last.strftime("%H:%M:%S"),
+    )
+    budget = max(200, (COMBINED_MAX - len(head)) // len(messages))
+    lines = [f"`{at.astimezone(tz):%H:%M:%S}`\n{quote(text, budget)}" for at, text in messages]
+    return head + "\n" + "\n".join(lines)
+
+
+def relay_paused(t: Translator, view: AlertView) -> str:
+    name = display_name(view.customer.name, view.customer.external_id)
+    return t.format("slack.thread.relay_paused", name=name)
+
+
+def linked(t: Translator, view: AlertView) -> str:
+    """The thread line when an unknown contact's chat is linked and its conversation moves."""
+    return t.format("slack.thread.linked", who=_who(t, view))
 
 
 def reply_sent(t: Translator, view: AlertView, staff_user_id: str, text: str) -> str:

@@ -1,5 +1,6 @@
 """The daily digest message: headline KPIs with changes, new at-risk customers with buttons, detractors,
-negative feedback and tickets past their SLA; plus the "see all" thread and the per-customer status lines."""
+negative feedback, kind words and tickets past their SLA; plus the "see all" thread and the
+per-customer status lines."""
 
 from __future__ import annotations
 
@@ -128,6 +129,7 @@ def digest_blocks(t: Translator, digest: Digest) -> list[Block]:
     blocks.append(divider())
     blocks.append(_said(t, "detractors", digest.detractors))
     blocks.append(_said(t, "feedback", digest.negative_feedback))
+    blocks.append(_said(t, "kind_words", digest.kind_words))
     blocks.append(_tickets(t, digest))
     return blocks
 
