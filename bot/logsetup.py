@@ -56,6 +56,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.slack_bot_token,
         settings.slack_signing_secret,
         settings.slack_app_token,
+        settings.erasure_key,
     ]
     found = [value.get_secret_value() for value in values if value is not None]
     # A proxy URL is secret for its credentials (as typed, and in every form bot/proxies.py writes

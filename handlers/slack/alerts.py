@@ -213,7 +213,9 @@ class AlertPoster:
         ctx, ticket = self.deps.ctx, view.ticket
         assert ticket.id is not None
         channel, ts = message
-        kept = await ctx.call(attach_slack_thread, ticket_id=ticket.id, channel=channel, ts=ts)
+        kept = await ctx.call(
+            attach_slack_thread, ticket_id=ticket.id, channel=channel, ts=ts, clock=ctx.clock
+        )
         if kept != message:
             log.warning("alert for ticket %s was posted twice; deleting the later one", ticket.id)
             await self.client.chat_delete(channel=channel, ts=ts)

@@ -3,6 +3,7 @@
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
 from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
+from storage.models.privacy import SlackErasure, Suppression, SuppressionKey
 from storage.models.support import FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
@@ -20,7 +21,10 @@ __all__ = [
     "Redemption",
     "Reward",
     "RiskSnapshot",
+    "SlackErasure",
     "StaffMember",
+    "Suppression",
+    "SuppressionKey",
     "SurveyCampaign",
     "SurveyDispatch",
     "SurveyResponse",
