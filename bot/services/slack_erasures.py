@@ -156,5 +156,6 @@ def retry_slack_erasure(uow: UnitOfWork, clock: Clock, task_id: int, error: str)
 
 
 def pending_slack_erasures(uow: UnitOfWork) -> int:
-    with uow:
+    """Queued messages not edited yet."""
+    with uow.reading():
         return len(uow.session.exec(select(SlackErasure.id).where(SlackErasure.status == PENDING)).all())

@@ -38,6 +38,7 @@ from handlers.slack import (
 )
 from handlers.slack.access import Gatekeeper
 from handlers.slack.deps import SlackDeps
+from handlers.slack.erasure import SlackEraser
 from handlers.slack.web_client import close_client, http_proxy_url, keep_proxy, slack_client, slack_proxy
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class SlackComponent:
             raise ValueError("the Slack part needs SLACK_BOT_TOKEN")
         self.deps = SlackDeps(ctx)
         self.app = build_app(self.deps)
+        self.eraser = SlackEraser(self.deps, self.app.client)
         self.socket_mode = settings.slack_app_token is not None
         self.proxy = slack_proxy(settings)
         if not self.socket_mode and settings.slack_signing_secret is None:
@@ -127,8 +129,10 @@ class SlackComponent:
             log.info("Slack: connected in Socket Mode%s", describe(proxy))
         else:
             log.info("Slack: serving %s%s", EVENTS_PATH, describe(self.proxy))
+        self.eraser.start(self.deps.ctx.bus)
 
     async def stop(self) -> None:
+        await self.eraser.stop()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
