@@ -126,6 +126,8 @@ class AlertPoster:
         pause = WAIT_FIRST
         while True:
             view = await ctx.call(alert_view, ticket_id)
+            if view.customer.erased_at is not None:
+                return None  # an event from before an erasure: its alert is "erased", and stays so
             if view.ticket.slack_ts:
                 return view, False
             claim = await ctx.call(claim_alert_post, ctx.clock, ticket_id, lease=self.lease)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -15,13 +16,16 @@ from bot.clock import ManualClock
 from bot.importing.records import CustomerRecord
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from bot.services import imports
-from bot.services.customers import customer_for_chat, find_customer
+from bot.services.customers import create_customer, customer_for_chat, find_customer
 from bot.services.erasure import forget_customer
 from bot.services.merge import merge_customers
 from bot.services.privacy import export_customer
 from bot.services.slack_erasures import pending_slack_erasures
+from bot.services.tickets import receive_feedback
 from handlers.slack import SlackComponent
-from storage.models import Customer
+from handlers.slack.erasure import SlackEraser
+from handlers.slack.web_client import close_client, slack_client
+from storage.models import Customer, SlackErasure
 from tests.e2e.telegram_harness import Chat, new_chat, running
 from tests.support.privacy_scan import traces
 from tests.support.slack_world import SlackWorld, slack_world
@@ -169,3 +173,56 @@ async def test_edits_queued_while_the_slack_part_was_down_are_made_when_it_start
         finally:
             await restarted.stop()
         assert [m["text"] for m in every_message(world) if mentions(m)] == [NOTE]
+
+
+def rate_limited(world: SlackWorld) -> float:
+    sample = world.ctx.metrics.registry.get_sample_value(
+        "retention_platform_errors_total", {"platform": "slack", "kind": "rate_limited"}
+    )
+    return sample or 0.0
+
+
+async def test_a_timed_out_edit_is_tried_again_later_and_a_rate_limit_only_delays_it(
+    sqlite_url: str, clock: ManualClock
+) -> None:
+    async with slack_world(sqlite_url, clock) as world:
+        ctx = world.ctx
+        zed = create_customer(ctx.uow(), clock, external_id="Z-1", name="Zed Okonkwo")
+        assert zed.id is not None
+        for n, text in enumerate(["This is terrible, the order never came", "Zed again: still nothing"]):
+            await ctx.call(receive_feedback, clock, customer_id=zed.id, text=text, source_event_id=f"tg:{n}")
+            await world.settle()
+        alert = world.app_messages()[0]
+        assert len(world.app_messages(alert["ts"])) == 2  # the alert and Zed's second message
+        await world.component.eraser.stop()  # this test drives the eraser itself
+        forget_customer(ctx.uow(), clock, customer_id=zed.id, actor="cli")
+
+        # Slack takes 2 s to answer chat.update; a client that waits 1 s gives up: tried again later.
+        world.driver.set_delay("chat.update", 2.0, acts_first=False)
+        impatient = slack_client(ctx.settings, timeout=1)
+        edit_sent = world.sandbox.state.now()
+        try:
+            first = await SlackEraser(world.component.deps, impatient).run_due()
+        finally:
+            await close_client(impatient)
+        assert (first.done, first.waiting) == (0, 1)
+        with ctx.uow() as uow:
+            (row,) = uow.session.exec(select(SlackErasure)).all()
+        assert (row.status, row.attempts, row.last_error) == ("pending", 1, "TimeoutError")
+        assert row.next_attempt_at == clock.now() + timedelta(minutes=1)
+        eraser = SlackEraser(world.component.deps, world.component.app.client)
+        assert (await eraser.run_due()).done == 0  # not due yet
+
+        # A minute later Slack answers at once, but the window of chat.update is full for 2 more seconds:
+        # the 429 is waited out (Retry-After), not dropped.
+        world.driver.set_delay("chat.update", 0)
+        await asyncio.sleep(2.1)  # the late first edit lands meanwhile (Slack did it after all)
+        world.driver.set_rate_limit("chat.update", 1)  # the timed-out edit was this minute's one
+        world.driver.advance_clock(edit_sent + 58 - world.sandbox.state.now())
+        clock.advance(timedelta(minutes=1))
+        limited = rate_limited(world)
+        second = await eraser.run_due()
+        assert (second.done, second.edited, second.waiting) == (1, 1, 0)  # the root was edited already
+        assert rate_limited(world) == limited + 1
+        assert [m["text"] for m in world.app_messages(alert["ts"])] == ["erased", "erased"]
+        assert pending_slack_erasures(ctx.uow()) == 0
