@@ -15,6 +15,7 @@ from bot.config import BusinessRules, Settings, load_rules
 from bot.events import EventBus
 from bot.metrics import Metrics
 from bot.services.backlog import read_backlog
+from bot.services.suppression import uow_info
 from storage.db import create_db_engine
 from storage.uow import UnitOfWork
 
@@ -46,7 +47,12 @@ class AppContext:
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work (one per command, update or job)."""
-        return UnitOfWork(self.engine)
+        return UnitOfWork(self.engine, info=self._uow_info)
+
+    @cached_property
+    def _uow_info(self) -> dict[str, object]:
+        key = self.settings.erasure_key
+        return uow_info(key.get_secret_value() if key is not None else None)
 
     async def call(
         self, service: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs

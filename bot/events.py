@@ -105,6 +105,15 @@ class StaffReplied:
 
 
 @dataclass(frozen=True)
+class CustomerErased:
+    """A customer was forgotten. A wake-up only: the Slack messages to edit are rows (slack_erasure)
+    written in the erasure's transaction, which the Slack part works through (after a restart too)."""
+
+    customer_id: int
+    slack_messages: int
+
+
+@dataclass(frozen=True)
 class PointsAdjusted:
     """An admin changed the customer's points and the customer should be told (not --quiet)."""
 

@@ -58,6 +58,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.slack_app_token,
         settings.shopify_webhook_secret,
         settings.woocommerce_webhook_secret,
+        settings.erasure_key,
     ]
     found = [value.get_secret_value() for value in values if value is not None]
     # A proxy URL is secret for its credentials (as typed, and in every form bot/proxies.py writes

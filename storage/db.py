@@ -9,7 +9,13 @@ from sqlalchemy.engine import make_url
 
 READ_ONLY = "retention_bot_read_only"
 """Execution option of a connection whose transaction only reads (see UnitOfWork.reading)."""
-SQLITE_PRAGMAS = ("journal_mode=WAL", "busy_timeout=15000", "foreign_keys=ON", "synchronous=NORMAL")
+SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "busy_timeout=15000",
+    "foreign_keys=ON",
+    "synchronous=NORMAL",
+    "secure_delete=ON",  # erased text is overwritten with zeros in the file, not left in free space
+)
 
 
 def normalize_url(url: str) -> str:
@@ -46,3 +52,19 @@ def _configure_sqlite(engine: Engine) -> None:
         # only reads needs no lock at all.
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def checkpoint_sqlite(engine: Engine) -> bool:
+    """Copy SQLite's write-ahead log into the database file and empty it (after an erasure: the log
+    still holds the pages as they were written before). Best effort: False if readers kept it from
+    finishing (a running bot); SQLite checkpoints on its own as the log grows. PostgreSQL: nothing."""
+    if engine.dialect.name != "sqlite":
+        return False
+    connection = engine.raw_connection()  # outside any transaction: `begin` above would open one
+    try:
+        cursor = connection.cursor()
+        busy, _log, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return not busy

@@ -6,9 +6,10 @@ transaction, so a service can call another and both commit (or roll back) togeth
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -17,8 +18,11 @@ from storage.db import READ_ONLY
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, info: Mapping[str, Any] | None = None) -> None:
+        """`info`: copied into each session's `Session.info`, for what a query needs from the settings
+        but not from the database (the erasure key of bot/services/suppression.py)."""
         self._engine = engine
+        self._info = dict(info or {})
         self._depth = 0
         self._read_only = False
         self._session: Session | None = None
@@ -38,7 +42,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
-            self._session = Session(self._engine, expire_on_commit=False)
+            self._session = Session(self._engine, expire_on_commit=False, info=self._info)
             if self._read_only:  # take the connection now, so its transaction begins as a read
                 self._session.connection(execution_options={READ_ONLY: True})
         self._depth += 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -16,7 +17,9 @@ from bot.importing import ImportFileError, ImportResult, read_customers, read_pu
 from bot.importing.dates import check_date_format
 from bot.services import imports
 from bot.services.customers import find_customer
-from bot.services.privacy import export_json, forget_customer
+from bot.services.erasure import forget_customer
+from bot.services.privacy import export_json
+from storage.db import checkpoint_sqlite
 from storage.schema import require_current
 
 R = TypeVar("R")
@@ -186,7 +189,17 @@ def _print_counts(what: str, counts: imports.ImportCounts, bad: int) -> None:
         table.add_row("new customers (from unknown ids)", str(counts.customers_created))
     if bad:
         table.add_row("bad rows skipped", str(bad))
+    if counts.suppressed:
+        table.add_row("suppressed (erased customers)", str(counts.suppressed))
     console.print(table)
+    if counts.suppressed:
+        n = counts.suppressed
+        console.print(
+            f"{n} row{'s' if n != 1 else ''} suppressed (erased customer{'s' if n != 1 else ''}): "
+            "a forgotten person is not re-created",
+            markup=False,
+            highlight=False,
+        )
 
 
 @export_app.command("customer")
@@ -211,5 +224,41 @@ def forget_customer_command(
         assert found.id is not None
         question = f"Erase the personal data of customer {found.external_id}? This cannot be undone."
         confirm_or_exit(question, yes=yes)
-        forget_customer(ctx.uow(), ctx.clock, customer_id=found.id, actor="cli")
-        console.print(f"Customer {customer} was forgotten; anonymous aggregates remain.")
+        erased = forget_customer(ctx.uow(), ctx.clock, customer_id=found.id, actor="cli")
+        checkpoint_sqlite(ctx.engine)  # SQLite: the write-ahead log still holds the pages as they were
+        merged = f" with {erased.merged} merged record(s)" if erased.merged else ""
+        console.print(
+            f"Customer {customer} was forgotten{merged}; anonymous aggregates remain.",
+            markup=False,
+            highlight=False,
+        )
+        if erased.slack_messages:
+            console.print(_edit_slack(ctx, erased.slack_messages), markup=False, highlight=False)
+
+
+def _edit_slack(ctx: AppContext, queued: int) -> str:
+    """Edit the queued Slack messages now when this process can reach Slack; otherwise (or for what
+    fails now) the running bot does it."""
+    settings = ctx.settings
+    later = "the running bot edits them (they are queued in the database)"
+    if settings.slack_bot_token is None:
+        return f'Slack: {queued} message(s) to edit to "erased"; {later}.'
+    from handlers.slack.deps import SlackDeps
+    from handlers.slack.erasure import SlackEraser
+    from handlers.slack.web_client import close_client, slack_client
+
+    async def edit() -> tuple[int, int, int]:
+        client = slack_client(settings)  # in the loop: through a SOCKS proxy it has a session
+        try:
+            run = await SlackEraser(SlackDeps(ctx), client).run_due()
+            return run.edited, run.asked, run.waiting
+        finally:
+            await close_client(client)
+
+    edited, asked, waiting = asyncio.run(edit())
+    line = f'Slack: {edited} message(s) edited to "erased"'
+    if asked:
+        line += f", {asked} person(s) asked by DM to delete their own messages about the customer"
+    if waiting:
+        line += f"; {waiting} could not be edited yet: {later}"
+    return line + "."

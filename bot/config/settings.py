@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"
 
+    erasure_key: SecretStr | None = None
+    """Key of the keyed hashes that remember erased people (bot/services/suppression.py); kept out of
+    the database and its backups. Unset: a random key is made in the database on the first erasure."""
+
     # Proxies for Telegram and Slack (bot/proxies.py reads them as curl does). Secrets: a proxy URL may
     # hold a password. Both spellings count (HTTPS_PROXY, https_proxy): settings ignore case.
     https_proxy: SecretStr | None = None
@@ -131,6 +135,15 @@ class Settings(BaseSettings):
         if form not in LOG_FORMATS:
             raise ValueError(f"LOG_FORMAT {value!r} must be 'text' or 'json' (one JSON object per line)")
         return form
+
+    @field_validator("erasure_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < 16:
+            raise ValueError(
+                "ERASURE_KEY must be at least 16 characters; make one with: openssl rand -hex 32"
+            )
+        return value
 
     @field_validator("https_proxy", "http_proxy", "all_proxy")
     @classmethod

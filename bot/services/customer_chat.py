@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Table, insert
+from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.i18n import language_from_telegram, parse_language
@@ -173,6 +174,15 @@ def log_outbound(uow: UnitOfWork, clock: Clock, notes: Sequence[OutboundNote]) -
     if not notes:
         return 0
     now = clock.now()
+    with uow:
+        erased = set(
+            uow.session.exec(
+                select(Customer.id).where(
+                    col(Customer.id).in_({note.customer_id for note in notes}),
+                    col(Customer.erased_at).is_not(None),
+                )
+            ).all()
+        )
     rows = [
         {
             "customer_id": note.customer_id,
@@ -185,7 +195,10 @@ def log_outbound(uow: UnitOfWork, clock: Clock, notes: Sequence[OutboundNote]) -
             "created_at": now,
         }
         for note in notes
+        if note.customer_id not in erased  # said just before an erasure: not put back on its timeline
     ]
+    if not rows:
+        return 0
     with uow:
         uow.session.execute(insert(INTERACTION_TABLE), rows)
         return len(rows)

@@ -22,6 +22,15 @@ class AmbiguousCustomer(DomainError):
         self.candidates = list(candidates)
 
 
+class SuppressedCustomer(DomainError):
+    """The person was erased at their request: nothing may bring them back (SPEC §10)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this person's data was erased at their request: they are not recorded again (suppressed)"
+        )
+
+
 class InvalidInput(DomainError):
     """A value a person typed or a file held does not make sense (bad amount, bad date…)."""
 

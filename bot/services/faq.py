@@ -16,11 +16,11 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules, FaqEntry
-from bot.services.conversations import open_or_join_conversation
+from bot.services.conversations import open_or_join_conversation, open_ticket_of
 from bot.services.errors import AlreadyDone, InvalidInput
 from bot.services.interactions import log_interaction
 from bot.services.surveys import open_survey
-from bot.services.tickets import MAX_FEEDBACK, open_ticket_of
+from bot.services.tickets import MAX_FEEDBACK
 from bot.text.faq import FaqMatcher, matcher_for
 from storage.models import FaqReply, Interaction, Ticket
 from storage.uow import UnitOfWork

@@ -1,4 +1,7 @@
-"""Persisting validated import rows: customers upserted by their id, purchases added once per order id."""
+"""Persisting validated import rows: customers upserted by their id, purchases added once per order id.
+
+A row that would bring back an erased person (their id, phone or email is on the suppression list)
+is refused and counted as `suppressed`; nothing of it is saved."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from bot.clock import Clock
 from bot.config.rules import BusinessRules
 from bot.importing.records import CustomerRecord, PurchaseRecord
 from bot.services.purchases import record_purchase
+from bot.services.suppression import load_suppressions
 from storage.models import Customer, Purchase
 from storage.uow import UnitOfWork
 
@@ -26,6 +30,8 @@ class ImportCounts:
     updated: int = 0
     unchanged: int = 0
     customers_created: int = 0
+    suppressed: int = 0
+    """Rows refused because they would re-create an erased person."""
 
 
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
@@ -50,10 +56,14 @@ def import_customers(
 ) -> ImportCounts:
     """Create new customers and fill in changed fields of known ones; the same file twice changes nothing."""
     now = clock.now()
-    created = updated = unchanged = 0
+    created = updated = unchanged = suppressed = 0
     with uow:
         known = _customers_by_external_id(uow, (r.customer_id for r in records))
+        erased = load_suppressions(uow.session)
         for done, record in enumerate(records, start=1):
+            if erased.matches(customer_id=record.customer_id, phone=record.phone, email=record.email):
+                suppressed += 1
+                continue
             values = {
                 "name": record.name,
                 "phone": record.phone,
@@ -95,7 +105,7 @@ def import_customers(
             uow.session.add(customer)
             if progress is not None and done % 200 == 0:
                 progress(done)
-    return ImportCounts(created=created, updated=updated, unchanged=unchanged)
+    return ImportCounts(created=created, updated=updated, unchanged=unchanged, suppressed=suppressed)
 
 
 def import_purchases(
@@ -117,6 +127,12 @@ def import_purchases(
     created = unchanged = customers_created = 0
     with uow:
         customers = _customers_by_external_id(uow, (r.customer_id for r in records))
+        erased = load_suppressions(uow.session)
+        refused = {
+            i for i in {r.customer_id for r in records} - customers.keys() if erased.matches(customer_id=i)
+        }
+        suppressed = sum(1 for r in records if r.customer_id in refused)
+        records = [r for r in records if r.customer_id not in refused]
         for external_id in sorted({r.customer_id for r in records} - customers.keys()):
             customer = Customer(external_id=external_id, created_at=now, updated_at=now)
             uow.session.add(customer)
@@ -166,4 +182,6 @@ def import_purchases(
                 created += 1
             if progress is not None:
                 progress(min(done * _CHUNK, len(records)))
-    return ImportCounts(created=created, unchanged=unchanged, customers_created=customers_created)
+    return ImportCounts(
+        created=created, unchanged=unchanged, customers_created=customers_created, suppressed=suppressed
+    )

@@ -32,9 +32,10 @@ from bot.events import CustomerNotice, NoticeLine
 from bot.importing.records import CustomerRecord
 from bot.services.audit import record_audit
 from bot.services.customers import follow_merges
-from bot.services.errors import AlreadyDone, AmbiguousCustomer, InvalidInput
+from bot.services.errors import AlreadyDone, AmbiguousCustomer, InvalidInput, SuppressedCustomer
 from bot.services.ledger import Balance, balance_at
 from bot.services.purchases import Refund, record_purchase, refund_order
+from bot.services.suppression import is_suppressed
 from bot.text.phone import InvalidPhoneNumber, normalize_phone
 from storage import repositories as repo
 from storage.locks import hold_keys
@@ -197,7 +198,10 @@ def _new_customer(
     now: datetime,
     actor: str,
 ) -> Customer:
-    """The one place a live purchase or refund brings a new person into the database."""
+    """The one place a live purchase or refund brings a new person into the database; an erased
+    person's id, phone or e-mail (the suppression list) is refused."""
+    if is_suppressed(uow.session, customer_id=external_id, phone=phone, email=email):
+        raise SuppressedCustomer
     if repo.customer_by_external_id(uow.session, external_id) is not None:
         # An erased customer's id is renamed, so this is a merged duplicate whose survivor is gone.
         raise InvalidInput(f"customer id {external_id!r} is taken by a record that cannot take purchases")

@@ -1,4 +1,5 @@
-"""A customer's data: export everything as JSON, or forget the person (keeping anonymous aggregates)."""
+"""A customer's data: everything as JSON for staff (`export`), the customer's own view (`/mydata`), and
+forgetting the person (bot/services/erasure.py; the suppression list is bot/services/suppression.py)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,40 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete
 from sqlmodel import SQLModel, col, select
 
 from bot.clock import Clock
 from bot.services.audit import record_audit
+from bot.services.erasure import Erasure, forget_customer
 from bot.services.errors import CustomerNotFound
 from bot.services.ledger import balance_at
+from bot.services.suppression import is_suppressed
 from storage import repositories as repo
-from storage.models import (
-    ChatIdentity,
-    Customer,
-    FollowUp,
-    Interaction,
-    PointsEntry,
-    RiskSnapshot,
-    SurveyResponse,
-    Ticket,
-)
+from storage.models import Interaction, RiskSnapshot, SurveyResponse, Ticket
 from storage.uow import UnitOfWork
 
-_PERSONAL = ("name", "phone", "email", "birthday", "birthday_set_at")
+__all__ = [
+    "Erasure",
+    "customer_view",
+    "customer_view_json",
+    "export_customer",
+    "export_json",
+    "forget_customer",
+    "is_suppressed",
+]
+
+_CUSTOMER_SEES = (
+    "customer_id",
+    "name",
+    "phone",
+    "email",
+    "birthday",
+    "language",
+    "allows_promotions",
+    "created_at",
+)
+"""/mydata's customer fields: not the staff's tags, nor internal flags (unreachable, merged, erased)."""
+_TICKET_SEES = ("id", "status", "source", "text", "opened_at", "resolved_at")
 
 
 def _plain(row: SQLModel, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -117,39 +131,63 @@ def export_json(uow: UnitOfWork, clock: Clock, customer_id: int, *, actor: str) 
         return json.dumps(data, ensure_ascii=False, indent=2)
 
 
-def forget_customer(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: str) -> Customer:
-    """Erase personal data: contact details, chat links, free texts. Amounts, dates and scores stay."""
-    now = clock.now()
+def customer_view(uow: UnitOfWork, clock: Clock, customer_id: int) -> dict[str, Any]:
+    """What `/mydata` gives the customer: their own data, without internal material (§10).
+
+    Left out: staff notes (internal interactions), what staff wrote about a call, visit or email they
+    logged (the entry stays, its words do not), staff ids and names, the reasons of staff points
+    adjustments, tags, who resolved a ticket, and the staff's analysis (segment, at-risk reasons).
+    """
+    data = export_customer(uow, clock, customer_id)
+    interactions = []
+    for item in data["interactions"]:
+        if item["direction"] == "internal":
+            continue
+        shown = {k: item[k] for k in ("channel", "direction", "kind", "text", "created_at")}
+        if item.get("staff_id") is not None and item["direction"] != "outbound":
+            shown["text"] = ""  # a staff member's own account of a call or visit
+        interactions.append(shown)
+    ledger = []
+    for entry in data["points"]["ledger"]:
+        by_staff = str(entry.get("actor", "")).startswith("slack:")
+        ledger.append(
+            {
+                "kind": entry["kind"],
+                "delta": entry["delta"],
+                "reason": "" if by_staff or entry["kind"] == "adjust" else entry["reason"],
+                "available_at": entry["available_at"],
+                "expires_at": entry["expires_at"],
+                "created_at": entry["created_at"],
+            }
+        )
+    return {
+        "customer": {k: data["customer"].get(k) for k in _CUSTOMER_SEES},
+        "identities": [
+            {k: i.get(k) for k in ("platform", "username", "language_code", "created_at")}
+            for i in data["identities"]
+        ],
+        "interactions": interactions,
+        "purchases": data["purchases"],
+        "points": {
+            "balance": data["points"]["balance"],
+            "pending": data["points"]["pending"],
+            "ledger": ledger,
+        },
+        "surveys": data["surveys"],
+        "tickets": [{k: t.get(k) for k in _TICKET_SEES} for t in data["tickets"]],
+    }
+
+
+def customer_view_json(uow: UnitOfWork, clock: Clock, customer_id: int, *, actor: str) -> str:
+    """`customer_view` as a JSON document; the read lands in the audit log."""
     with uow:
-        customer = repo.customer_by_id(uow.session, customer_id, for_update=True)
-        if customer is None:
-            raise CustomerNotFound(str(customer_id))
-        session = uow.session
-        for field in _PERSONAL:
-            setattr(customer, field, None)
-        customer.external_id = f"erased-{customer.id}"
-        customer.tags = ""
-        customer.allows_promotions = False
-        customer.erased_at = now
-        customer.updated_at = now
-        session.add(customer)
-        session.execute(delete(ChatIdentity).where(col(ChatIdentity.customer_id) == customer_id))
-        session.execute(delete(FollowUp).where(col(FollowUp.customer_id) == customer_id))
-        for interaction in session.exec(
-            select(Interaction).where(Interaction.customer_id == customer_id)
-        ).all():
-            interaction.text = ""
-            session.add(interaction)
-        for response in session.exec(
-            select(SurveyResponse).where(SurveyResponse.customer_id == customer_id)
-        ).all():
-            response.comment = None
-            session.add(response)
-        for ticket in session.exec(select(Ticket).where(Ticket.customer_id == customer_id)).all():
-            ticket.text = ""
-            session.add(ticket)
-        for entry in session.exec(select(PointsEntry).where(PointsEntry.customer_id == customer_id)).all():
-            entry.reason = ""
-            session.add(entry)
-        record_audit(uow, actor=actor, action="customer.forget", at=now, customer_id=customer_id)
-        return customer
+        data = customer_view(uow, clock, customer_id)
+        record_audit(
+            uow,
+            actor=actor,
+            action="customer.export",
+            at=clock.now(),
+            customer_id=customer_id,
+            view="customer",
+        )
+        return json.dumps(data, ensure_ascii=False, indent=2)

@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
-from bot.services.errors import AmbiguousCustomer
+from bot.services.errors import AmbiguousCustomer, SuppressedCustomer
 from bot.services.inbound import claim_inbound
 from bot.services.ingest import (
     CustomerRef,
@@ -81,8 +81,9 @@ class ShopOutcome:
     status: str
     """`recorded` (a new purchase), `refunded` (points taken back), `repeat` (this delivery, order and
     refunds were all handled before: nothing changed), `unknown_order` (a refund of an order never
-    recorded here: nothing to reverse), `no_customer` (no phone or e-mail: nobody to credit) or
-    `conflict` (the order id was recorded with another amount or buyer: the first recording stands)."""
+    recorded here: nothing to reverse), `no_customer` (no phone or e-mail: nobody to credit),
+    `suppressed` (the buyer was erased at their request: not recorded again) or `conflict` (the
+    order id was recorded with another amount or buyer: the first recording stands)."""
     order_id: str
     earned: int = 0
     reversed: int = 0
@@ -97,6 +98,8 @@ class ShopOutcome:
             return f"order {self.order_id}{who}: already handled, nothing changed"
         if self.status == "no_customer":
             return f"order {self.order_id} names no phone or e-mail: nobody to credit, not recorded"
+        if self.status == "suppressed":
+            return f"order {self.order_id}: the buyer was erased at their request (suppressed), not recorded"
         if self.status == "conflict":
             return f"order {self.order_id} was recorded before with another amount or buyer: kept as it was"
         return f"order {self.order_id}{who} {self.status}: +{self.earned} / -{self.reversed} points"
@@ -176,8 +179,13 @@ def _record(
         # An order edited after payment (another total), or its buyer's details changed since:
         # the first recording stands.
         return "conflict", None
+    except SuppressedCustomer:
+        return "suppressed", None
     except AmbiguousCustomer:
-        purchase = _record_for_one_of_many(uow, clock, rules, tz, order, default_region)
+        try:
+            purchase = _record_for_one_of_many(uow, clock, rules, tz, order, default_region)
+        except SuppressedCustomer:
+            return "suppressed", None
     return ("recorded" if purchase.created else "repeat"), purchase
 
 

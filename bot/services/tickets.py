@@ -28,9 +28,11 @@ from bot.services.conversations import (
 )
 from bot.services.errors import AlreadyDone, InvalidInput
 from bot.services.interactions import log_interaction
+from bot.services.slack_erasures import THREAD, SlackMessageRef, queue_slack_erasures
 from bot.text.sentiment import is_complaint
 from bot.text.triage import NEEDS_HUMAN, Kind
-from storage.models import Ticket
+from storage.models import Customer, Ticket
+from storage.models._base import utcnow
 from storage.uow import UnitOfWork
 
 MAX_FEEDBACK = 4000
@@ -69,10 +71,17 @@ def get_ticket(uow: UnitOfWork, ticket_id: int) -> Ticket:
 
 
 def ticket_for_thread(uow: UnitOfWork, channel: str, thread_ts: str) -> Ticket | None:
-    """The ticket whose Slack alert is the root of this thread."""
+    """The ticket whose Slack alert is the root of this thread (None once its customer was erased: what
+    staff write there then is not put back on an erased timeline)."""
     with uow:
         return uow.session.exec(
-            select(Ticket).where(Ticket.slack_channel == channel, Ticket.slack_ts == thread_ts)
+            select(Ticket)
+            .join(Customer, col(Customer.id) == col(Ticket.customer_id))
+            .where(
+                Ticket.slack_channel == channel,
+                Ticket.slack_ts == thread_ts,
+                col(Customer.erased_at).is_(None),
+            )
         ).first()
 
 
@@ -170,9 +179,12 @@ def receive_feedback(
         )
 
 
-def attach_slack_thread(uow: UnitOfWork, *, ticket_id: int, channel: str, ts: str) -> tuple[str, str]:
+def attach_slack_thread(
+    uow: UnitOfWork, *, ticket_id: int, channel: str, ts: str, clock: Clock | None = None
+) -> tuple[str, str]:
     """Remember the alert message whose thread is this ticket's conversation. The first one attached
-    stays: the (channel, ts) returned is another poster's if it got there first."""
+    stays: the (channel, ts) returned is another poster's if it got there first. An alert that lands
+    after its customer was erased (posted while the erasure ran) is queued to be edited to "erased"."""
     with uow:
         uow.session.execute(
             update(Ticket)
@@ -181,6 +193,12 @@ def attach_slack_thread(uow: UnitOfWork, *, ticket_id: int, channel: str, ts: st
         )
         ticket = get_ticket(uow, ticket_id)  # loaded after the update: the alert attached, ours or not
         assert ticket.slack_channel is not None and ticket.slack_ts is not None
+        customer = uow.session.get(Customer, ticket.customer_id)
+        if customer is not None and customer.erased_at is not None:
+            now = clock.now() if clock is not None else utcnow()
+            queue_slack_erasures(
+                uow.session, now, [SlackMessageRef(ticket.slack_channel, ticket.slack_ts, THREAD)]
+            )
         return ticket.slack_channel, ticket.slack_ts
 
 

@@ -29,6 +29,7 @@ from bot.services.errors import (
     InvalidInput,
     OrderNotFound,
     RefundTooLarge,
+    SuppressedCustomer,
 )
 from handlers.api.fields import Parsing
 from handlers.api.ratelimit import RateLimiter
@@ -37,7 +38,7 @@ from handlers.api.schemas import ErrorOut
 log = logging.getLogger(__name__)
 
 _NOT_FOUND: Final = (CustomerNotFound, OrderNotFound)
-_CONFLICT: Final = (AlreadyDone, AmbiguousCustomer, RefundTooLarge)
+_CONFLICT: Final = (AlreadyDone, AmbiguousCustomer, RefundTooLarge, SuppressedCustomer)
 ERROR_TEXT: Final = {
     400: "the request is not valid",
     401: "a valid API key is needed: Authorization: Bearer KEY",

@@ -129,6 +129,8 @@ class AlertPoster:
         pause = WAIT_FIRST
         while True:
             view = await ctx.call(alert_view, ticket_id)
+            if view.customer.erased_at is not None:
+                return None  # an event from before an erasure: its alert is "erased", and stays so
             if view.ticket.slack_ts:
                 return view, False
             claim = await ctx.call(claim_alert_post, ctx.clock, ticket_id, lease=self.lease)
@@ -216,7 +218,9 @@ class AlertPoster:
         ctx, ticket = self.deps.ctx, view.ticket
         assert ticket.id is not None
         channel, ts = message
-        kept = await ctx.call(attach_slack_thread, ticket_id=ticket.id, channel=channel, ts=ts)
+        kept = await ctx.call(
+            attach_slack_thread, ticket_id=ticket.id, channel=channel, ts=ts, clock=ctx.clock
+        )
         if kept != message:
             log.warning("alert for ticket %s was posted twice; deleting the later one", ticket.id)
             await self.client.chat_delete(channel=channel, ts=ts)

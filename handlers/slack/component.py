@@ -42,6 +42,7 @@ from handlers.slack import (
 )
 from handlers.slack.access import Gatekeeper
 from handlers.slack.deps import SlackDeps
+from handlers.slack.erasure import SlackEraser
 from handlers.slack.web_client import close_client, http_proxy_url, keep_proxy, slack_client, slack_proxy
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class SlackComponent:
         self.app, self.poster = build_app(self.deps)
         self.relay_tick_seconds = relay_tick_seconds
         self._relaying: asyncio.Task[None] | None = None
+        self.eraser = SlackEraser(self.deps, self.app.client)
         self.socket_mode = settings.slack_app_token is not None
         self.proxy = slack_proxy(settings)
         if not self.socket_mode and settings.slack_signing_secret is None:
@@ -140,6 +142,7 @@ class SlackComponent:
             log.info("Slack: connected in Socket Mode%s", describe(proxy))
         else:
             log.info("Slack: serving %s%s", EVENTS_PATH, describe(self.proxy))
+        self.eraser.start(self.deps.ctx.bus)
         if self.poster is not None and self.relay_tick_seconds:
             self._relaying = asyncio.create_task(
                 self._relay_loop(self.poster, self.relay_tick_seconds), name="slack-relay"
@@ -156,6 +159,7 @@ class SlackComponent:
             await asyncio.sleep(every)
 
     async def stop(self) -> None:
+        await self.eraser.stop()
         if self._relaying is not None:
             self._relaying.cancel()
             with contextlib.suppress(asyncio.CancelledError):

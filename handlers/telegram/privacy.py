@@ -1,11 +1,12 @@
-"""/mydata (the customer's own data as a JSON file) and /deleteme (erase, after a confirmation tap)."""
+"""/mydata (the customer's own data as a JSON file, without the staff's internal material) and /deleteme
+(erase, after a confirmation tap)."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.services.privacy import export_json, forget_customer
+from bot.services.privacy import customer_view_json, forget_customer
 from handlers.telegram.context import ChatContext, TelegramApp
 from handlers.telegram.deps import TelegramDeps, notify, query_message
 from handlers.telegram.keyboards import DELETE_PATTERN, delete_keyboard
@@ -21,7 +22,7 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
         customer_id = await deps.customer_id(update, context)
         if customer_id is None:
             return
-        data = await deps.call(export_json, ctx.clock, customer_id, actor=ACTOR)
+        data = await deps.call(customer_view_json, ctx.clock, customer_id, actor=ACTOR)
         caption = fmt(deps.t(context), "mydata.caption", business=deps.business)
         assert update.effective_chat is not None
         await deps.outbox.send_document(

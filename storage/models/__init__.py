@@ -3,6 +3,7 @@
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import Coupon, PointsEntry, Purchase, Redemption, Refund, Reward
 from storage.models.operations import ApiKey, AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
+from storage.models.privacy import SlackErasure, Suppression, SuppressionKey
 from storage.models.support import FaqReply, FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
@@ -24,7 +25,10 @@ __all__ = [
     "Refund",
     "Reward",
     "RiskSnapshot",
+    "SlackErasure",
     "StaffMember",
+    "Suppression",
+    "SuppressionKey",
     "SurveyCampaign",
     "SurveyDispatch",
     "SurveyResponse",

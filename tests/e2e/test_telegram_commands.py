@@ -13,7 +13,8 @@ from bot.services.conversations import open_ticket_of
 from bot.services.customers import customer_for_chat, get_customer
 from bot.services.loyalty import adjust_points
 from bot.services.staff import ensure_staff
-from bot.services.tickets import reply_to_customer
+from bot.services.staff_actions import adjust_points_and_notify, log_staff_interaction
+from bot.services.tickets import add_internal_note, reply_to_customer, resolve_ticket
 from handlers.telegram.component import TelegramComponent
 from tests.e2e.telegram_harness import (  # noqa: F401
     Chat,
@@ -147,6 +148,47 @@ async def test_mydata_sends_the_customers_own_data_as_a_json_file(
     }
     assert data["customer"]["customer_id"] == f"tg-{ann.id}"
     assert any(i["text"] == "Please stock oat milk" for i in data["interactions"])
+
+
+async def test_mydata_holds_no_internal_notes_staff_ids_or_internal_reasons(
+    tg_server: SandboxServer, tg_bot: TelegramComponent, tg_ctx: AppContext
+) -> None:
+    ann = await joined(tg_server)
+    await ann.say("The milk was sour and the staff were rude. Terrible.")
+    ctx, clock = tg_ctx, tg_ctx.clock
+    customer_id = customer_of(ctx, ann).id or 0
+    ticket = open_ticket_of(ctx.uow(), customer_id)
+    assert ticket is not None and ticket.id is not None
+    sam = ensure_staff(ctx.uow(), clock, slack_user_id="USAM42", name="Sam Quill", admin_ids={"USAM42"})
+    assert sam.id is not None
+    add_internal_note(ctx.uow(), clock, ticket_id=ticket.id, staff_id=sam.id,
+                      text="Known complainer, do not refund", source_event_id="slack:Ev9")  # fmt: skip
+    log_staff_interaction(ctx.uow(), clock, customer_id=customer_id, staff_id=sam.id, kind="call",
+                          text="She sounded drunk on the phone", actor="slack:USAM42")  # fmt: skip
+    adjust_points_and_notify(ctx.uow(), clock, ctx.rules, customer_id=customer_id, delta=30,
+                             reason="Stop her from posting a review", note="Sorry about the milk",
+                             quiet=True, actor="slack:USAM42", actor_is_admin=True,
+                             idempotency_key="adj-mydata")  # fmt: skip
+    await tg_ctx.call(
+        reply_to_customer, clock, customer_id=customer_id, ticket_id=ticket.id, staff_id=sam.id,
+        staff_name="Sam Quill", text="We are sorry, a fresh bottle is on us.", source_event_id="slack:Ev10",
+    )  # fmt: skip
+    await ann.next()
+    resolve_ticket(ctx.uow(), clock, ticket_id=ticket.id, actor="slack:USAM42")
+
+    sent = await ann.say("/mydata")
+    assert sent.document is not None
+    text = sent.document.data.decode("utf-8")
+    data = json.loads(text)
+    for internal in ("Known complainer", "drunk", "review", "USAM42", "Sam Quill", "slack:", '"staff_id"',
+                     '"actor"', '"resolved_by"', '"tags"', '"scores"'):  # fmt: skip
+        assert internal not in text, internal
+    said = [i["text"] for i in data["interactions"]]
+    assert "The milk was sour and the staff were rude. Terrible." in said
+    assert any("a fresh bottle is on us" in t for t in said)  # what the team told her is hers
+    assert "call" in [i["kind"] for i in data["interactions"]]  # the call happened; staff's words stay
+    assert [(e["kind"], e["delta"], e["reason"]) for e in data["points"]["ledger"]] == [("adjust", 30, "")]
+    assert data["tickets"][0]["status"] == "resolved" and "resolved_by" not in data["tickets"][0]
 
 
 async def test_deleteme_erases_only_after_the_confirmation_tap(
