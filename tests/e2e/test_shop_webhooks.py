@@ -167,6 +167,7 @@ async def test_a_signed_shopify_paid_order_becomes_a_purchase_with_points_for_a_
             "currency": "USD",
             "quantity": 3,
             "refunded": False,
+            "refunded_amount": "0.00",
         }
     ]
     assert export["points"]["balance"] + export["points"]["pending"] == 84
@@ -369,6 +370,7 @@ async def test_woocommerce_counts_completed_orders_only_and_reverses_refunded_on
         "currency": "EUR",
         "quantity": 4,
         "refunded": False,
+        "refunded_amount": "0.00",
     }
     assert export["points"]["balance"] + export["points"]["pending"] == 62
 
