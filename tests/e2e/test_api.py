@@ -24,6 +24,7 @@ from bot.sandbox.slack.server import LoopbackServer
 from bot.sandbox.telegram import SandboxServer
 from bot.services.api_keys import create_api_key, revoke_api_key
 from bot.services.customers import create_customer, link_chat
+from bot.services.erasure import forget_customer
 from bot.services.imports import import_purchases
 from bot.web import build_web_app
 from handlers.api import api_routes
@@ -348,3 +349,21 @@ async def test_fifty_concurrent_posts_of_one_order_record_one_purchase(
     with ctx.uow() as uow:
         assert uow.session.exec(select(Purchase.amount)).one() == Decimal("88.80")
     ctx.close()
+
+
+async def test_an_erased_person_is_not_brought_back_by_a_purchase(api: Api) -> None:
+    """SPEC §10: the suppression list stops the API from re-creating a forgotten customer."""
+    first = await api.post(PURCHASES, purchase("T-1", "10", phone="+1 415 555 0123", email="ann@example.com"))
+    assert first.status_code == 201, first.text
+    with api.ctx.uow() as uow:
+        ann = uow.session.exec(select(Customer)).one()
+        assert ann.id is not None
+        ann_id = ann.id
+    forget_customer(api.ctx.uow(), api.ctx.clock, customer_id=ann_id, actor="test")
+    customers = api.count(Customer)
+    for who in ({"phone": "(415) 555-0123"}, {"email": "ANN@example.com"}):
+        again = await api.post(PURCHASES, purchase("T-2", "10", **who))
+        assert again.status_code == 409, again.text
+        assert "erased at their request" in again.json()["error"]
+    assert api.count(Customer) == customers
+    assert (await api.post(PURCHASES, purchase("T-3", "10", phone="+14155550199"))).status_code == 201
