@@ -123,7 +123,8 @@ def _browser_ready(prepared: Demo) -> None:
         f"   2. Slack (right): you are {admin.display_name} (admin). Type  /crm find {first.customer_id}\n"
         f"   3. Type  /crm survey {first.customer_id}  then answer 3 on the phone and give a reason:\n"
         f"      the alert lands in #{prepared.cast.channel_name}; Reply to customer, then Resolve.\n"
-        "   The strip at the top runs the digest, sends a survey campaign and moves the clock a day.\n\n"
+        "   The strip at the top runs the digest, sends a survey campaign, sells 25.00 at the till\n"
+        "   (through the API: a linked phone hears the points) and moves the clock a day.\n\n"
         "  Ctrl-C stops everything.\n",
         highlight=False,
         soft_wrap=True,

@@ -1,11 +1,13 @@
 """What the demo adds to playing people: moving time, and knowing which parts of the bot are running.
 
-The digest control is a staff command typed into the sandbox Slack (`/crm digest`), the path a
-real team uses. The survey campaign control is what an operator's `retention-bot survey send
---segment all` does (the service, in this process); the surveys then reach the customers through
-the running Telegram bot and the sandbox. Moving time has no platform equivalent: it shifts the
-bot's clock and both sandboxes' clocks, then runs the daily jobs that became due, as the
-scheduler would on its next tick.
+The till control posts a sale to the running API (`POST /api/v1/purchases`) with the demo's own
+key (bot/demo/till.py), so the customer's phone gets the live points notice. The digest control
+is a staff command typed into the sandbox Slack (`/crm digest`), the path a real team uses. The
+survey campaign control is what an operator's `retention-bot survey send --segment all` does
+(the service, in this process); the surveys then reach the customers through the running
+Telegram bot and the sandbox. Moving time has no platform equivalent: it shifts the bot's clock
+and both sandboxes' clocks, then runs the daily jobs that became due, as the scheduler would on
+its next tick.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from typing import Any
 from bot.app import Component
 from bot.clock import OffsetClock
 from bot.context import AppContext
-from bot.demo.cast import Cast
+from bot.demo.cast import Cast, DemoCustomer
 from bot.demo.platforms import SandboxPlatforms
+from bot.demo.till import SALE_AMOUNT, TILL_KEY_NAME
 from bot.i18n import translator
 from bot.jobs.scheduler import SchedulerComponent
 from bot.services.campaigns import start_campaign
@@ -56,8 +59,11 @@ class DemoControls:
         cast: Cast,
         components: Sequence[Component],
         status: dict[str, str],
+        till_key: str | None = None,
     ) -> None:
         self.ctx = ctx
+        self.till_key = till_key
+        """The key of the demo's till (bot/demo/till.py); None: no till in this run."""
         self.clock = clock
         self.platforms = platforms
         self.cast = cast
@@ -73,6 +79,15 @@ class DemoControls:
         if state == "running":
             return None
         return MISSING.get(part, f"{part} is off") if state == "off" else f"the {part} part is {state}"
+
+    def api_url(self) -> str:
+        """Where the running HTTP server (and so /api/v1) answers on this machine."""
+        host = self.ctx.settings.http_host
+        host = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+        return f"http://{host}:{self.ctx.settings.http_port}"
+
+    def customer(self, telegram_id: object) -> DemoCustomer | None:
+        return next((c for c in self.cast.customers if str(c.telegram_id) == str(telegram_id)), None)
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(self.ctx.settings.tz)
@@ -153,6 +168,7 @@ class DemoControls:
                 ],
             },
             "commands": {"digest": " ".join(DIGEST_COMMAND)},
+            "till": {"amount": f"{SALE_AMOUNT:.2f}", "key": TILL_KEY_NAME if self.till_key else None},
             "refusals": {"digest": self.refusal(DIGEST_COMMAND)},
         }
 

@@ -4,8 +4,8 @@ The page talks only to the sandboxes' driver APIs, which this component relays u
 /playground/telegram/X → the Telegram sandbox's /sandbox/X, /playground/slack/X → the Slack
 sandbox's /sandbox/X (same origin for the page, nothing but the driver reachable). So what the
 page shows is what the platforms hold, and what it does is what a person could do there.
-Two endpoints are the demo's own: /playground/api/state (people, parts, clock) and
-/playground/api/clock (advance time).
+The demo's own endpoints are under /playground/api: state (people, parts, clock), clock (advance
+time), campaign (a survey campaign) and till (a sale posted to the real /api/v1/purchases).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.demo.controls import DemoControls
+from bot.demo.till import TillRefused, sell
 from bot.services.errors import DomainError
 
 STATIC = Path(__file__).with_name("static")
@@ -47,6 +48,7 @@ class PlaygroundComponent:
             Route("/playground/api/state", self._state),
             Route("/playground/api/clock", self._advance, methods=["POST"]),
             Route("/playground/api/campaign", self._campaign, methods=["POST"]),
+            Route("/playground/api/till", self._till, methods=["POST"]),
             Route(
                 "/playground/telegram/{path:path}",
                 self._relay(platforms.telegram_url),
@@ -104,6 +106,20 @@ class PlaygroundComponent:
         except DomainError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse({"message": message})
+
+    async def _till(self, request: Request) -> Response:
+        """{"customer": TELEGRAM_ID}: sell SALE_AMOUNT to that playground customer at the demo's till."""
+        key, client = self._controls.till_key, self._client
+        if key is None or client is None:
+            return JSONResponse({"error": "the demo's till has no API key in this run"}, status_code=409)
+        customer = self._controls.customer((await _json(request)).get("customer"))
+        if customer is None:
+            return JSONResponse({"error": "pick one of the playground's customers"}, status_code=400)
+        try:
+            sale = await sell(client, self._controls.api_url(), key, customer)
+        except TillRefused as exc:
+            return JSONResponse({"error": str(exc)}, status_code=502)
+        return JSONResponse({"message": sale.describe(), "purchase": sale.body})
 
     def _relay(self, base_url: str) -> Callable[[Request], Awaitable[Response]]:
         async def relay(request: Request) -> Response:

@@ -3,6 +3,7 @@
     SandboxPlatforms (fake Telegram + fake Slack, own loopback ports)     ← started first
     build_components(ctx, Parts())   Telegram bot, Slack app, scheduler   ← exactly what `run` builds
     PlaygroundComponent              /playground page + driver relays     ← started last
+                                     (+ its till: /api/v1/purchases with the demo-till key)
     Runtime(ctx, components).run()   one HTTP server on HTTP_PORT: /healthz, /slack/events, /playground
 
 Settings are the environment's with the platform settings replaced by the sandboxes' (tokens,
@@ -30,6 +31,7 @@ from bot.demo.database import DEMO_DATABASE_URL, check_demo_database
 from bot.demo.platforms import SandboxPlatforms
 from bot.demo.playground import PlaygroundComponent
 from bot.demo.seed import DemoSummary, seed_demo
+from bot.demo.till import demo_till_key
 from bot.services.risk_list import latest_snapshot_day
 from bot.services.scoring import score_all
 from storage.schema import upgrade
@@ -90,11 +92,12 @@ def prepare(base: Settings, port: int | None = None, database_url: str = DEMO_DA
         _score_today(ctx)
         cast = Cast(choose_customers(ctx))
         platforms.populate(cast, f"http://127.0.0.1:{port}/slack/events")
+        till_key = demo_till_key(ctx.uow(), clock)
         components, status = build_components(ctx, Parts())
     except BaseException:
         ctx.close()  # the caller gets no Demo to close
         raise
-    controls = DemoControls(ctx, clock, platforms, cast, components, status)
+    controls = DemoControls(ctx, clock, platforms, cast, components, status, till_key)
     runtime = Runtime(ctx, [platforms, *components, PlaygroundComponent(controls)], status)
     return Demo(ctx, clock, platforms, cast, controls, runtime, summary)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -11,20 +10,14 @@ from sqlmodel import col, select
 from bot.clock import Clock
 from bot.config.rules import BusinessRules
 from bot.services.audit import record_audit
+from bot.services.coupons import CouponView
 from bot.services.customer_points import points_view
 from bot.services.customers import follow_merges
 from bot.services.errors import CustomerNotFound
 from bot.services.ledger import Balance
 from storage import repositories as repo
-from storage.models import Customer, Redemption, Reward, RiskSnapshot
+from storage.models import Customer, RiskSnapshot
 from storage.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class OpenCoupon:
-    code: str
-    reward: str
-    issued_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -35,23 +28,8 @@ class CustomerStatus:
     segment: str | None
     """The RFM segment of the latest daily score (None until the customer is scored)."""
     stage: str | None
-    open_coupons: tuple[OpenCoupon, ...]
-
-
-def open_coupons(uow: UnitOfWork, customer_id: int) -> tuple[OpenCoupon, ...]:
-    """The customer's coupons that can still be used: those of confirmed reward redemptions."""
-    with uow:
-        rows = uow.session.exec(
-            select(Redemption, Reward)
-            .join(Reward, col(Reward.code) == col(Redemption.reward_code))
-            .where(
-                Redemption.customer_id == customer_id,
-                Redemption.status == "confirmed",
-                col(Redemption.coupon_code).is_not(None),
-            )
-            .order_by(col(Redemption.id))
-        ).all()
-        return tuple(OpenCoupon(r.coupon_code or "", reward.name, r.confirmed_at) for r, reward in rows)
+    open_coupons: tuple[CouponView, ...]
+    """Reward and win-back coupons that can still be used, the soonest to expire first."""
 
 
 def customer_status(
@@ -79,5 +57,5 @@ def customer_status(
             tier=view.tier.tier.name,
             segment=snapshot.segment or None if snapshot else None,
             stage=snapshot.stage or None if snapshot else None,
-            open_coupons=open_coupons(uow, customer.id),
+            open_coupons=view.coupons,
         )

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from bot.importing.records import CustomerRecord
 from bot.services.customer_status import CustomerStatus, customer_status
 from bot.services.ingest import put_customer
+from handlers.api.coupons import coupon_out
 from handlers.api.endpoint import ApiCall, Endpoint, Reply
-from handlers.api.schemas import CouponOut, CustomerIn, CustomerOut
+from handlers.api.schemas import CustomerIn, CustomerOut
 
 CUSTOMER_ID = {"customer_id": "The business's own customer id (a merged id means the customer it went into)."}
 
 
-def customer_out(status: CustomerStatus) -> CustomerOut:
+def customer_out(status: CustomerStatus, tz: tzinfo) -> CustomerOut:
     return CustomerOut(
         customer_id=status.customer.external_id,
         name=status.customer.name,
@@ -20,9 +23,7 @@ def customer_out(status: CustomerStatus) -> CustomerOut:
         tier=status.tier,
         segment=status.segment,
         stage=status.stage,
-        open_coupons=[
-            CouponOut(code=c.code, reward=c.reward, issued_at=c.issued_at) for c in status.open_coupons
-        ],
+        open_coupons=[coupon_out(c, tz) for c in status.open_coupons],
     )
 
 
@@ -36,7 +37,7 @@ async def show(call: ApiCall) -> Reply:
         customer_id=call.params["customer_id"],
         actor=call.actor,
     )
-    return Reply(200, customer_out(status))
+    return Reply(200, customer_out(status, ctx.settings.tz))
 
 
 async def put(call: ApiCall) -> Reply:
@@ -60,7 +61,7 @@ async def put(call: ApiCall) -> Reply:
         customer_id=record.customer_id,
         actor=call.actor,
     )
-    return Reply(201 if created else 200, customer_out(status))
+    return Reply(201 if created else 200, customer_out(status, ctx.settings.tz))
 
 
 ENDPOINTS = [

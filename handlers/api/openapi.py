@@ -24,6 +24,12 @@ def _version() -> str:
         return "0"
 
 
+def _success(status: int) -> str:
+    if status == 201:
+        return "created"
+    return "done" if status < 300 else ERROR_TEXT.get(status, "refused")
+
+
 def openapi_document(endpoints: Sequence[Endpoint], prefix: str) -> dict[str, Any]:
     models: dict[tuple[type[BaseModel], Literal["validation", "serialization"]], None] = {
         (ErrorOut, "serialization"): None
@@ -46,7 +52,7 @@ def openapi_document(endpoints: Sequence[Endpoint], prefix: str) -> dict[str, An
             "responses": {
                 **{
                     str(status): {
-                        "description": "created" if status == 201 else "done",
+                        "description": _success(status),
                         "content": {"application/json": {"schema": ref(model, "serialization")}},
                     }
                     for status, model in endpoint.responses.items()

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from handlers.api import customers, purchases, refunds
+from handlers.api import coupons, customers, purchases, refunds
 from handlers.api.endpoint import Endpoint
 
-ENDPOINTS: list[Endpoint] = [*purchases.ENDPOINTS, *refunds.ENDPOINTS, *customers.ENDPOINTS]
+ENDPOINTS: list[Endpoint] = [
+    *purchases.ENDPOINTS,
+    *refunds.ENDPOINTS,
+    *customers.ENDPOINTS,
+    *coupons.ENDPOINTS,
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -124,10 +124,46 @@ class CustomerIn(Request):
         return _not_future(value, info, slack_days=0)
 
 
+CouponKind = Literal["reward", "winback"]
+CouponState = Literal["issued", "used", "void", "expired"]
+
+
 class CouponOut(BaseModel):
-    code: str
-    reward: str
-    issued_at: dt.datetime | None
+    """A coupon the customer can still use."""
+
+    code: str = Field(description="As printed: ABCD-EFGH-JKLM (look-ups ignore case, spaces and dashes).")
+    kind: CouponKind = Field(description="reward: a redeemed reward; winback: a win-back offer.")
+    item: str = Field(description="The reward's code or the win-back variant's name.")
+    title: str = Field(description="What it is worth, as promised to the customer (English).")
+    titles: dict[str, str] = Field(description="What it is worth in each language it was written in.")
+    issued_at: dt.datetime
+    expires_at: dt.datetime = Field(description="The moment it stops being valid (midnight, local time).")
+    last_valid_day: dt.date = Field(description="The last local day it can be used.")
+
+
+class CouponDetailOut(CouponOut):
+    """A coupon and its state, whatever the state."""
+
+    state: CouponState = Field(
+        description="issued (valid now), used, void, or expired (issued but past its last valid day)."
+    )
+    customer_id: str
+    customer_name: str | None
+    used_at: dt.datetime | None
+    used_by: str | None = Field(description='Who used it: "api:<key name>" or "slack:<user id>".')
+    voided_at: dt.datetime | None
+    voided_by: str | None
+
+
+class CouponRefusedOut(BaseModel):
+    """409 from redeem: the coupon cannot be used, and why."""
+
+    error: str
+    reason: Literal["used", "void", "expired"] = Field(
+        description="used: see coupon.used_at/used_by; void: see coupon.voided_at; "
+        "expired: see coupon.last_valid_day."
+    )
+    coupon: CouponDetailOut
 
 
 class CustomerOut(BaseModel):

@@ -6,68 +6,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.config.rules import ApiRules, BusinessRules
-from bot.context import AppContext
 from bot.importing.records import PurchaseRecord
-from bot.sandbox.slack.server import LoopbackServer
 from bot.sandbox.telegram import SandboxServer
-from bot.services.api_keys import create_api_key, revoke_api_key
+from bot.services.api_keys import revoke_api_key
 from bot.services.customers import create_customer, link_chat
 from bot.services.erasure import forget_customer
 from bot.services.imports import import_purchases
-from bot.web import build_web_app
-from handlers.api import api_routes
 from storage.models import AuditLog, Customer, PointsEntry, Purchase
 from tests.conftest import make_context
 from tests.e2e.telegram_harness import bot_context, running
 from tests.e2e.telegram_harness import fixture_tg_server as fixture_tg_server
+from tests.support.api import Api, serving
 
 PURCHASES = "/api/v1/purchases"
-
-
-@dataclass
-class Api:
-    ctx: AppContext
-    client: httpx.AsyncClient
-    key: str
-
-    def as_key(self, key: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key}"} if key else {}
-
-    async def post(self, path: str, body: Any, key: str | None = "") -> httpx.Response:
-        return await self.client.post(path, json=body, headers=self.as_key(self.key if key == "" else key))
-
-    async def put(self, path: str, body: Any) -> httpx.Response:
-        return await self.client.put(path, json=body, headers=self.as_key(self.key))
-
-    async def get(self, path: str, key: str | None = "") -> httpx.Response:
-        return await self.client.get(path, headers=self.as_key(self.key if key == "" else key))
-
-    def new_key(self, name: str) -> str:
-        return create_api_key(self.ctx.uow(), self.ctx.clock, name=name).key
-
-    def count(self, table: type[Any]) -> int:
-        with self.ctx.uow() as uow:
-            return int(uow.session.exec(select(func.count()).select_from(table)).one())
-
-
-@asynccontextmanager
-async def serving(ctx: AppContext, extra_routes: list[Any] | None = None) -> AsyncIterator[Api]:
-    key = create_api_key(ctx.uow(), ctx.clock, name="till-1").key
-    app = build_web_app(ctx, [*api_routes(ctx), *(extra_routes or [])], {})
-    async with LoopbackServer(app) as web, httpx.AsyncClient(base_url=web.url, timeout=30) as client:
-        yield Api(ctx, client, key)
 
 
 def purchase(order_id: str, amount: Any = "42.50", **customer: str) -> dict[str, Any]:
@@ -324,13 +284,25 @@ async def test_openapi_describes_every_route_and_schema(api: Api) -> None:
         "/api/v1/purchases",
         "/api/v1/refunds",
         "/api/v1/customers/{customer_id}",
+        "/api/v1/coupons/{code}",
+        "/api/v1/coupons/{code}/redeem",
     }
     assert set(document["paths"]["/api/v1/customers/{customer_id}"]) == {"get", "put"}
+    redeem = document["paths"]["/api/v1/coupons/{code}/redeem"]["post"]
+    assert set(redeem["responses"]) >= {"200", "401", "404", "409", "429"}
+    refused = redeem["responses"]["409"]["content"]["application/json"]["schema"]
+    assert refused == {"$ref": "#/components/schemas/CouponRefusedOut"}
     post = document["paths"]["/api/v1/purchases"]["post"]
     assert set(post["responses"]) >= {"200", "201", "400", "401", "409", "413", "429"}
-    assert {"PurchaseIn", "PurchaseOut", "RefundIn", "CustomerOut", "ErrorOut"} <= set(
-        document["components"]["schemas"]
-    )
+    assert {
+        "PurchaseIn",
+        "PurchaseOut",
+        "RefundIn",
+        "CustomerOut",
+        "CouponOut",
+        "CouponDetailOut",
+        "ErrorOut",
+    } <= set(document["components"]["schemas"])
 
 
 @pytest.mark.postgres

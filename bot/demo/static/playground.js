@@ -34,6 +34,7 @@ function pickers() {
     const c = state.telegram.customers.find((x) => String(x.id) === customers.value);
     $("customer-role").textContent = `${c.role} · ${c.phone}${c.customer_id ? ` · id ${c.customer_id}` : ""}`;
     phone.showCustomer(Number(customers.value));
+    $("control-till").textContent = `Till: sell ${state.till.amount} to ${c.name}`;
   };
   customers.addEventListener("change", describe);
   describe();
@@ -67,6 +68,17 @@ function controls() {
       notice(`As \`retention-bot survey send --segment all\` would: ${result.message}.`);
     } catch (error) {
       notice(`The campaign did not start: ${error.message}`, "warn");
+    } finally {
+      event.target.disabled = false;
+    }
+  });
+  $("control-till").addEventListener("click", async (event) => {
+    event.target.disabled = true;
+    try {
+      const result = await demo("till", { customer: Number($("customer").value) });
+      notice(`As a shop's till would: ${result.message}.`);
+    } catch (error) {
+      notice(`The till's sale was not recorded: ${error.message}`, "warn");
     } finally {
       event.target.disabled = false;
     }
