@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.sandbox.telegram import methods_messages, methods_updates
+from bot.sandbox.telegram import methods_messages, methods_profile, methods_updates
 from bot.sandbox.telegram.calls import Call, Described, Handler
 from bot.sandbox.telegram.errors import ApiError, not_found, unauthorized
 from bot.sandbox.telegram.forms import read_params
@@ -20,7 +20,11 @@ from bot.sandbox.telegram.state import SandboxState
 from bot.sandbox.telegram.webhook import WebhookPump
 
 logger = logging.getLogger(__name__)
-METHODS: dict[str, Handler] = {**methods_updates.HANDLERS, **methods_messages.HANDLERS}
+METHODS: dict[str, Handler] = {
+    **methods_updates.HANDLERS,
+    **methods_messages.HANDLERS,
+    **methods_profile.HANDLERS,
+}
 
 
 def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:

@@ -211,6 +211,16 @@ class TelegramSandbox:
                         return list(self.state.commands[(scope, lang)])
         return []
 
+    def description(self, language_code: str = "") -> str:
+        """The bot's description (shown in an empty chat) set for this language; "" if none."""
+        with self.state.lock:
+            return self.state.descriptions.get(language_code, "")
+
+    def short_description(self, language_code: str = "") -> str:
+        """The bot's short description (its profile and share text) set for this language."""
+        with self.state.lock:
+            return self.state.short_descriptions.get(language_code, "")
+
     # -- the platform itself ---------------------------------------------------------------------
 
     @property
@@ -237,7 +247,7 @@ class TelegramSandbox:
         self.state.changed()
 
     def reset(self) -> None:
-        """Forget users, chats, updates, webhook, commands and counters; update_id keeps growing."""
+        """Forget users, chats, updates, webhook, commands, descriptions, counters; update_id grows on."""
         self.state.clear()
 
     # -- internals -------------------------------------------------------------------------------
