@@ -14,7 +14,7 @@ import functools
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
@@ -52,7 +52,7 @@ class Face:
     index: int
     name: str
     bold: bool
-    glyphs: frozenset[int]
+    glyphs: frozenset[int] = field(repr=False)
 
     def covers(self, text: str) -> bool:
         return all(ord(c) in self.glyphs or c.isspace() for c in text)
@@ -112,16 +112,17 @@ def fallback_faces() -> tuple[Face, ...]:
     return tuple(face for path in paths if path.exists() for face in _faces(path))
 
 
-def pick(text: str, *, bold: bool, language: str | None = None, system: bool = True) -> Face:
-    """The face to draw `text` with: the line's own language and weight first, any weight after."""
+def pick(text: str, *, bold: bool, language: str | None = None) -> Face:
+    """The face to draw `text` with: its weight first (installed before bundled), then the line's language."""
     preferred = _FACE_BY_LANGUAGE.get(language or "", ())
 
-    def rank(face: Face) -> tuple[int, int]:
+    def rank(ranked: tuple[int, Face]) -> tuple[int, int, int]:
+        group, face = ranked
         upper = face.name.upper()
         language_fit = 0 if any(f" {tag}" in upper or upper.endswith(tag) for tag in preferred) else 1
-        return (0 if face.bold == bold else 1, language_fit)
+        return (0 if face.bold == bold else 1, group, language_fit)
 
-    for group in ((system_faces() if system else ()), fallback_faces()):
-        for face in sorted((f for f in group if f.covers(text)), key=rank):
-            return face
+    candidates = [(0, f) for f in system_faces()] + [(1, f) for f in fallback_faces()]
+    for _group, face in sorted((c for c in candidates if c[1].covers(text)), key=rank):
+        return face
     raise FontMissing(text)

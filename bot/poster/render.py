@@ -15,14 +15,13 @@ from typing import TYPE_CHECKING, Final, Literal
 import segno
 
 from bot.i18n import SUPPORTED, translator
+from bot.poster import JOIN_CODE
 from bot.poster.fonts import Face, pick
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
 
 Format = Literal["png", "pdf"]
-JOIN_CODE: Final = "join"
-"""The `/start` parameter of the poster's link: a plain welcome (never a staff link code)."""
 A4_MM: Final = (210.0, 297.0)
 PNG_DPI: Final = 150
 PDF_DPI: Final = 300
@@ -85,7 +84,15 @@ class _Page:
         return ImageFont.truetype(str(face.path), max(1, self.px(size_mm)), index=face.index)
 
     def fit(
-        self, text: str, *, bold: bool, language: str | None, size_mm: float, width_mm: float, lines: int = 1
+        self,
+        text: str,
+        *,
+        bold: bool,
+        language: str | None,
+        size_mm: float,
+        width_mm: float,
+        lines: int = 1,
+        height_mm: float | None = None,
     ) -> tuple[ImageFont.FreeTypeFont, list[str]]:
         """The largest font (down to 40% of size_mm) at which `text` fits in `lines` lines of width_mm."""
         face = pick(text, bold=bold, language=language)
@@ -93,9 +100,16 @@ class _Page:
         while True:
             font = self.font(face, size)
             wrapped = self._wrap(text, font, self.px(width_mm))
-            if len(wrapped) <= lines or size <= size_mm * 0.4:
+            fits = height_mm is None or self.block(font, len(wrapped)) <= self.px(height_mm)
+            if (len(wrapped) <= lines and fits) or size <= size_mm * 0.4:
                 return font, wrapped
             size *= 0.94
+
+    @staticmethod
+    def block(font: ImageFont.FreeTypeFont, lines: int) -> int:
+        """The height of `lines` lines drawn by `centred`."""
+        ascent, descent = font.getmetrics()
+        return round((ascent + descent) * 1.12) * lines
 
     def _wrap(self, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
         # Words for space-separated text; characters for Chinese (no spaces between words).
@@ -136,11 +150,15 @@ def poster_image(
     band = px(50)
     draw.rectangle((0, 0, width, band), fill=BRAND)
     font, lines = page.fit(
-        text.business, bold=True, language=business_language, size_mm=18, width_mm=inner_mm, lines=2
+        text.business,
+        bold=True,
+        language=business_language,
+        size_mm=18,
+        width_mm=inner_mm,
+        lines=2,
+        height_mm=50 - 10,
     )
-    ascent, descent = font.getmetrics()
-    block = round((ascent + descent) * 1.12) * len(lines)
-    page.centred(lines, font, (band - block) // 2 + px(1), BAND_TEXT)
+    page.centred(lines, font, (band - page.block(font, len(lines))) // 2 + px(1), BAND_TEXT)
 
     # The call to action, in the three languages.
     scan = "  ·  ".join(text.scan[lang] for lang in SUPPORTED)
@@ -216,3 +234,10 @@ def poster_bytes(text: PosterText, fmt: Format, *, business_language: str | None
         image = poster_image(text, dpi=PDF_DPI, business_language=business_language)
         image.save(buffer, format="PDF", resolution=float(PDF_DPI), title=f"{text.business} – {text.link}")
     return buffer.getvalue()
+
+
+def counter_poster(
+    business: str, username: str, fmt: Format, *, default_language: str | None = None
+) -> bytes:
+    """The poster for this shop and bot (raises FontMissing when no font can draw the shop's name)."""
+    return poster_bytes(poster_text(business, join_link(username)), fmt, business_language=default_language)

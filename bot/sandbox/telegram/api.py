@@ -38,6 +38,10 @@ def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:
             handler = METHODS.get(method.lower())
             if handler is None:
                 raise not_found()
+            with state.lock:
+                failing = state.failing.get(method.lower())
+            if failing is not None:  # a test's outage of this one method (TelegramSandbox.fail_method)
+                raise ApiError(*failing)
             try:
                 params = await read_params(request)
             except ClientDisconnect:  # the bot gave up on the request (stopping mid-poll): no one to answer

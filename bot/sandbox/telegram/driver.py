@@ -246,6 +246,11 @@ class TelegramSandbox:
             self.state.clock_offset = offset if isinstance(offset, timedelta) else timedelta(seconds=offset)
         self.state.changed()
 
+    def fail_method(self, method: str, code: int = 500, description: str = "Internal Server Error") -> None:
+        """From now on `method` answers this error (Telegram having a bad moment with one method)."""
+        with self.state.lock:
+            self.state.failing[method.lower()] = (code, description)
+
     def reset(self) -> None:
         """Forget users, chats, updates, webhook, commands, descriptions, counters; update_id grows on."""
         self.state.clear()

@@ -172,6 +172,7 @@ class SandboxState:
             self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
             self.descriptions: dict[str, str] = {}  # language_code ("" = default) -> text
             self.short_descriptions: dict[str, str] = {}
+            self.failing: dict[str, tuple[int, str]] = {}  # method (lower case) -> (code, description)
             self.webhook: WebhookConfig | None = None
             self.allowed_updates: list[str] | None = None
             self.stats = SandboxStats()
