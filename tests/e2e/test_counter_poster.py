@@ -24,6 +24,8 @@ from tests.e2e.telegram_harness import (  # noqa: F401
     bot_context,
     fixture_tg_bot,
     fixture_tg_ctx,
+    fixture_tg_db_bot,
+    fixture_tg_db_ctx,
     fixture_tg_server,
     new_chat,
     running,
@@ -132,7 +134,7 @@ async def test_crm_qr_goes_to_the_dm_outside_the_channel_and_says_when_telegram_
 
 
 async def test_start_join_from_the_poster_welcomes_and_offers_the_phone_button(
-    tg_server: SandboxServer, tg_bot: TelegramComponent, tg_ctx: AppContext
+    tg_server: SandboxServer, tg_db_bot: TelegramComponent, tg_db_ctx: AppContext
 ) -> None:
     ann = new_chat(tg_server.sandbox)
     reply = await ann.say("/start join")
@@ -141,7 +143,9 @@ async def test_start_join_from_the_poster_welcomes_and_offers_the_phone_button(
     assert "link" not in reply.text.lower()  # not "this link is not valid"
     assert reply.reply_markup is not None and reply.reply_markup["keyboard"][0][0]["request_contact"] is True
     await ann.join()
-    assert customer_for_chat(tg_ctx.uow(), "telegram", str(ann.id)) is not None
+    assert customer_for_chat(tg_db_ctx.uow(), "telegram", str(ann.id)) is not None
+    again = await ann.say("/start join")  # scanning again once a member: welcome back, no button
+    assert again.text is not None and "Welcome back!" in again.text
 
 
 async def test_the_bot_sets_its_descriptions_per_language_at_start(
