@@ -28,6 +28,7 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	./scripts/ensure-postgres.sh
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-fonts.sh
 	$(BIN)/python -m pytest -q -n 2
 
 bench: $(STAMP)

@@ -16,6 +16,7 @@ from bot.cli.demo import demo
 from bot.cli.digest import digest
 from bot.cli.doctor import doctor
 from bot.cli.jobs import jobs
+from bot.cli.poster import poster
 from bot.cli.score import score_app
 from bot.cli.survey import survey_app
 from storage.schema import upgrade
@@ -57,6 +58,7 @@ app.command()(doctor)
 app.command()(jobs)
 app.command()(backup)
 app.command()(restore)
+app.command()(poster)
 app.add_typer(score_app)
 app.add_typer(survey_app, name="survey")
 app.add_typer(apikey_app, name="apikey")

@@ -33,6 +33,7 @@ from handlers.slack import (
     cmd_digest,
     cmd_faq,
     cmd_points,
+    cmd_poster,
     crm_command,
     digest_actions,
     home,
@@ -84,6 +85,7 @@ def build_app(deps: SlackDeps) -> tuple[AsyncApp, alerts.AlertPoster | None]:
     cmd_campaigns.register(app, deps, crm)
     cmd_faq.register(app, deps, crm)
     cmd_coupons.register(app, deps, crm)
+    cmd_poster.register(app, deps, crm)
     digest_actions.register(app, deps)
     home.register(app, deps)
     shortcuts.register(app, deps)

@@ -22,6 +22,7 @@ from handlers.telegram import notifications, surveys
 from handlers.telegram.application import ALLOWED_UPDATES, TelegramOptions, build_application
 from handlers.telegram.campaign_sender import send_campaign
 from handlers.telegram.menu import set_command_menus
+from handlers.telegram.profile import set_descriptions
 from handlers.telegram.surveys import Subscription
 from handlers.telegram.webhook import webhook_route
 
@@ -59,6 +60,11 @@ class TelegramComponent:
             await set_command_menus(self.deps)
         except TelegramError as exc:
             log.warning("could not set the command menus: %s", exc)
+        try:
+            settings = self.ctx.settings
+            await set_descriptions(application.bot, settings.business_name, settings.default_language)
+        except TelegramError as exc:  # a convenience: never worth failing start-up for
+            log.warning("could not set the bot's description: %s", exc)
         if self.webhook_url:
             await application.bot.set_webhook(
                 self.webhook_url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES

@@ -1,5 +1,6 @@
-"""/start: the greeting; `/start CODE` links the chat by a staff deep link; otherwise a "share my
-phone number" button, and the shared contact links the chat to the customer with that number."""
+"""/start: the greeting; `/start CODE` links the chat by a staff deep link; otherwise (also `/start
+join`, the counter poster's QR code) a "share my phone number" button, and the shared contact
+links the chat to the customer with that number."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import MessageHandler, filters
 
 from bot.i18n import translator
+from bot.poster import JOIN_CODE
 from bot.services.customer_chat import link_by_code, link_by_contact
 from bot.services.errors import InvalidInput
 from handlers.telegram.context import ChatContext, TelegramApp
@@ -24,7 +26,7 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
         t = deps.t(context)
         greeting = fmt(t, "start.greeting", business=deps.business)
         code = context.args[0] if context.args else None
-        if code:
+        if code and code != JOIN_CODE:  # the counter poster's link is a plain /start
             try:
                 linked = await deps.call(
                     link_by_code,

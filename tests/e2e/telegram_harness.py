@@ -31,8 +31,7 @@ def bot_context(database_url: str, clock: ManualClock, server: SandboxServer, **
         clock,
         telegram_bot_token=server.sandbox.token,
         telegram_api_base_url=server.bot_api_base_url,
-        business_name=BUSINESS,
-        **settings,
+        **{"business_name": BUSINESS, **settings},
     )
 
 

@@ -45,6 +45,7 @@ async def test_help_lists_each_registered_subcommand_and_nothing_else(world: Sla
         "winback",
         "faq",
         "coupon",
+        "qr",
     )
     for name in names:
         assert f"`/crm {name}" in text

@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.sandbox.telegram import methods_messages, methods_updates
+from bot.sandbox.telegram import methods_messages, methods_profile, methods_updates
 from bot.sandbox.telegram.calls import Call, Described, Handler
 from bot.sandbox.telegram.errors import ApiError, not_found, unauthorized
 from bot.sandbox.telegram.forms import read_params
@@ -20,7 +20,11 @@ from bot.sandbox.telegram.state import SandboxState
 from bot.sandbox.telegram.webhook import WebhookPump
 
 logger = logging.getLogger(__name__)
-METHODS: dict[str, Handler] = {**methods_updates.HANDLERS, **methods_messages.HANDLERS}
+METHODS: dict[str, Handler] = {
+    **methods_updates.HANDLERS,
+    **methods_messages.HANDLERS,
+    **methods_profile.HANDLERS,
+}
 
 
 def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:
@@ -34,6 +38,10 @@ def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:
             handler = METHODS.get(method.lower())
             if handler is None:
                 raise not_found()
+            with state.lock:
+                failing = state.failing.get(method.lower())
+            if failing is not None:  # a test's outage of this one method (TelegramSandbox.fail_method)
+                raise ApiError(*failing)
             try:
                 params = await read_params(request)
             except ClientDisconnect:  # the bot gave up on the request (stopping mid-poll): no one to answer

@@ -211,6 +211,16 @@ class TelegramSandbox:
                         return list(self.state.commands[(scope, lang)])
         return []
 
+    def description(self, language_code: str = "") -> str:
+        """The bot's description (shown in an empty chat) set for this language; "" if none."""
+        with self.state.lock:
+            return self.state.descriptions.get(language_code, "")
+
+    def short_description(self, language_code: str = "") -> str:
+        """The bot's short description (its profile and share text) set for this language."""
+        with self.state.lock:
+            return self.state.short_descriptions.get(language_code, "")
+
     # -- the platform itself ---------------------------------------------------------------------
 
     @property
@@ -236,8 +246,13 @@ class TelegramSandbox:
             self.state.clock_offset = offset if isinstance(offset, timedelta) else timedelta(seconds=offset)
         self.state.changed()
 
+    def fail_method(self, method: str, code: int = 500, description: str = "Internal Server Error") -> None:
+        """From now on `method` answers this error (Telegram having a bad moment with one method)."""
+        with self.state.lock:
+            self.state.failing[method.lower()] = (code, description)
+
     def reset(self) -> None:
-        """Forget users, chats, updates, webhook, commands and counters; update_id keeps growing."""
+        """Forget users, chats, updates, webhook, commands, descriptions, counters; update_id grows on."""
         self.state.clear()
 
     # -- internals -------------------------------------------------------------------------------

@@ -170,6 +170,9 @@ class SandboxState:
             self.callback_queries: dict[str, CallbackQueryRecord] = {}
             self.uploads: dict[str, Upload] = {}
             self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
+            self.descriptions: dict[str, str] = {}  # language_code ("" = default) -> text
+            self.short_descriptions: dict[str, str] = {}
+            self.failing: dict[str, tuple[int, str]] = {}  # method (lower case) -> (code, description)
             self.webhook: WebhookConfig | None = None
             self.allowed_updates: list[str] | None = None
             self.stats = SandboxStats()
