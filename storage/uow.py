@@ -2,10 +2,16 @@
 
 Services receive a `UnitOfWork` and enter it with `with uow:`; nested entries join the outer
 transaction, so a service can call another and both commit (or roll back) together.
+
+The domain events a service records (`emit`) are written to the outbox table in the same
+transaction, just before the commit (storage/outbox.py): an event exists if and only if what it
+talks about was committed, and a crash after the commit loses none of them. The route's
+`on_commit` then wakes the senders that deliver them.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -14,17 +20,23 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage.db import READ_ONLY
+from storage.outbox import OutboxRoute, write_events
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, outbox: OutboxRoute | None = None) -> None:
         self._engine = engine
+        self._outbox = outbox or OutboxRoute()
         self._depth = 0
         self._read_only = False
         self._session: Session | None = None
         self._pending_events: list[object] = []
         self.committed_events: list[object] = []
-        """Events recorded during a unit of work that committed; the adapter publishes them."""
+        """Events recorded during a unit of work that committed (they are in the outbox table)."""
+        self.outbox_ids: list[int] = []
+        """The outbox rows those events were written to."""
 
     @property
     def session(self) -> Session:
@@ -69,19 +81,31 @@ class UnitOfWork:
         session, self._session = self.session, None
         try:
             if exc_type is None:
+                events = self._pending_events
+                written = write_events(session, events, self._outbox.destinations) if events else []
                 session.commit()
-                self.committed_events.extend(self._pending_events)
+                self.committed_events.extend(events)
+                self.outbox_ids.extend(written)
+                if written and self._outbox.on_commit is not None:
+                    self._wake(self._outbox.on_commit)
             else:
                 session.rollback()
         finally:
             self._pending_events = []
             session.close()
 
+    @staticmethod
+    def _wake(wake: Callable[[], None]) -> None:
+        try:
+            wake()
+        except Exception:  # the rows are committed; a sender's next poll finds them anyway
+            log.exception("could not wake the outbox senders")
+
     def flush(self) -> None:
         self.session.flush()
 
     def emit(self, event: object) -> None:
-        """Record a domain event; it is published only if this unit of work commits."""
+        """Record a domain event: written to the outbox with this unit of work's commit (and only then)."""
         self._pending_events.append(event)
 
 

@@ -1,9 +1,11 @@
 """Real-time alerts in SLACK_TEAM_CHANNEL, driven by domain events.
 
 One alert per open ticket: the first event about a ticket posts it, later ones redraw it in place
-(chat.update), and the customer's messages go into its thread. Subscribers only schedule the work,
-so a Telegram update never waits for Slack; a per-ticket lock keeps the order of what one ticket
-shows (post before thread lines, messages in the order they came).
+(chat.update), and the customer's messages go into its thread. The events come from the outbox
+(bot/outbox.py), never from a Telegram update in flight, so an update never waits for Slack; a
+subscriber that could not do its part raises, and the outbox tries it again later (a 429 after
+its Retry-After). The outbox delivers one customer's events in order; a per-ticket lock also keeps
+the order of what one ticket shows within this process (post before thread lines).
 
 Across processes the post is claimed in the database, and the claim covers the post until it is
 attached to the ticket: an event elsewhere waits for it rather than posting a second alert or
@@ -15,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 from weakref import WeakValueDictionary
 
 import aiohttp
@@ -33,6 +34,7 @@ from bot.events import (
     TicketOpened,
     TicketResolved,
 )
+from bot.outbox import current_delivery
 from bot.services.alerts import (
     AlertClaim,
     AlertView,
@@ -50,7 +52,6 @@ from handlers.slack.notify import api_error
 
 log = logging.getLogger(__name__)
 
-E = TypeVar("E")
 DETRACTOR_MAX = 6
 
 LEASE_TIMEOUTS = 3
@@ -71,6 +72,11 @@ IN_DOUBT_ERRORS = frozenset({"internal_error", "fatal_error"})
 
 class _ClaimLost(Exception):
     """Another poster took the ticket's claim over while this one was unsure of its post."""
+
+
+class AlertNotPosted(Exception):
+    """The ticket's alert is not in Slack yet (its post is in doubt, or another poster has it): the
+    event is tried again later (by the outbox), when the post has landed or its claim expired."""
 
 
 class AlertPoster:
@@ -173,7 +179,7 @@ class AlertPoster:
             log.info("alert for ticket %s: another poster took over", claim.ticket_id)
             return None
         log.error(
-            "alert for ticket %s: no answer from Slack to %d posts and none found; a later event tries again",
+            "alert for ticket %s: no answer from Slack to %d posts and none found; tried again later",
             claim.ticket_id,
             POSTS_MAX,
         )
@@ -222,20 +228,35 @@ class AlertPoster:
 
     async def relay_customer_message(self, ticket_id: int, text: str) -> None:
         async with self._lock(ticket_id):
-            view = await self._show(ticket_id, update=False)
-            if view is None or not view.ticket.slack_ts:
-                log.warning(
-                    "ticket %s has no alert in Slack: a customer message stays on the timeline only",
-                    ticket_id,
-                )
+            view = _posted(await self._show(ticket_id, update=False), ticket_id)
+            channel, thread = view.ticket.slack_channel or self.channel, view.ticket.slack_ts
+            assert thread is not None
+            delivery = current_delivery()
+            line = alert_blocks.line_marker(delivery.row_id) if delivery is not None else None
+            again = delivery is not None and delivery.again and line is not None
+            if again and line is not None and await self._line_in_thread(channel, thread, line):
+                log.info("ticket %s: the thread line of a try Slack did not answer is there", ticket_id)
                 return
             await self.client.chat_postMessage(
-                channel=view.ticket.slack_channel or self.channel,
-                thread_ts=view.ticket.slack_ts,
+                channel=channel,
+                thread_ts=thread,
                 text=alert_blocks.customer_said(self.deps.team_t, view, text),
+                metadata=line,
             )
 
-    # --- event subscribers (each schedules its work and returns) --------------------------
+    async def _line_in_thread(self, channel: str, thread: str, line: dict[str, Any]) -> bool:
+        """Whether an earlier try of this thread line landed after all (looked for after each pause:
+        Slack may store a post it did not answer a moment later)."""
+        for pause in LOOK_AGAIN:
+            await asyncio.sleep(pause)
+            page = await self.client.conversations_replies(
+                channel=channel, ts=thread, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+            if any((m.get("metadata") or {}) == line for m in page.get("messages") or []):
+                return True
+        return False
+
+    # --- event subscribers (the outbox calls them; raising means "try again later") --------
     async def on_detractor(self, event: DetractorAnswered) -> None:
         ctx = self.deps.ctx
         text = f"NPS {event.score}" + (f": {event.comment}" if event.comment else "")
@@ -244,14 +265,14 @@ class AlertPoster:
         )
         if not opened:  # a new ticket's TicketOpened posts the alert; an open one is redrawn
             assert ticket.id is not None
-            await self.show(ticket.id)
+            _posted(await self.show(ticket.id), ticket.id)
 
     async def on_commented(self, event: SurveyCommented) -> None:
         if event.score > DETRACTOR_MAX:
             return
         ticket_id = await self.deps.ctx.call(open_ticket_id, event.customer_id)
         if ticket_id is not None:
-            await self.show(ticket_id)
+            _posted(await self.show(ticket_id), ticket_id)
 
     async def on_feedback(self, event: FeedbackReceived) -> None:
         if not event.negative:
@@ -264,30 +285,30 @@ class AlertPoster:
             )
             ticket_id = ticket.id
         assert ticket_id is not None
-        await self.show(ticket_id, update=False)
+        _posted(await self.show(ticket_id, update=False), ticket_id)
 
     async def on_ticket_opened(self, event: TicketOpened) -> None:
-        await self.show(event.ticket_id, update=False)
+        _posted(await self.show(event.ticket_id, update=False), event.ticket_id)
 
     async def on_ticket_resolved(self, event: TicketResolved) -> None:
-        await self.show(event.ticket_id)
+        _posted(await self.show(event.ticket_id), event.ticket_id)
 
     async def on_customer_messaged(self, event: CustomerMessaged) -> None:
         await self.relay_customer_message(event.ticket_id, event.text)
 
     def subscribe(self, bus: EventBus) -> None:
-        bus.subscribe(DetractorAnswered, self._later(self.on_detractor))
-        bus.subscribe(SurveyCommented, self._later(self.on_commented))
-        bus.subscribe(FeedbackReceived, self._later(self.on_feedback))
-        bus.subscribe(TicketOpened, self._later(self.on_ticket_opened))
-        bus.subscribe(TicketResolved, self._later(self.on_ticket_resolved))
-        bus.subscribe(CustomerMessaged, self._later(self.on_customer_messaged))
+        bus.subscribe(DetractorAnswered, self.on_detractor)
+        bus.subscribe(SurveyCommented, self.on_commented)
+        bus.subscribe(FeedbackReceived, self.on_feedback)
+        bus.subscribe(TicketOpened, self.on_ticket_opened)
+        bus.subscribe(TicketResolved, self.on_ticket_resolved)
+        bus.subscribe(CustomerMessaged, self.on_customer_messaged)
 
-    def _later(self, handler: Callable[[E], Coroutine[Any, Any, None]]) -> Callable[[E], Awaitable[None]]:
-        async def schedule(event: E) -> None:
-            self.deps.background.spawn(handler(event), name=f"alert:{type(event).__name__}")
 
-        return schedule
+def _posted(view: AlertView | None, ticket_id: int) -> AlertView:
+    if view is None or not view.ticket.slack_ts:
+        raise AlertNotPosted(f"ticket {ticket_id} has no alert in Slack yet")
+    return view
 
 
 def _in_doubt(exc: SlackApiError | aiohttp.ClientConnectorError) -> bool:

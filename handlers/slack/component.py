@@ -127,8 +127,10 @@ class SlackComponent:
             log.info("Slack: connected in Socket Mode%s", describe(proxy))
         else:
             log.info("Slack: serving %s%s", EVENTS_PATH, describe(self.proxy))
+        await self.deps.ctx.outbox.attach(self.name)  # alerts, thread lines, job reports
 
     async def stop(self) -> None:
+        await self.deps.ctx.outbox.detach(self.name)
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None

@@ -3,6 +3,7 @@
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import PointsEntry, Purchase, Redemption, Reward
 from storage.models.operations import AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
+from storage.models.outbox import OutboxMessage
 from storage.models.support import FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
@@ -14,6 +15,7 @@ __all__ = [
     "Interaction",
     "JobRun",
     "LinkCode",
+    "OutboxMessage",
     "PointsEntry",
     "ProcessedUpdate",
     "Purchase",

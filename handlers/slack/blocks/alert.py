@@ -36,6 +36,7 @@ REPLY_MAX = 3000
 
 
 MARKER_EVENT = "retention_alert"
+LINE_EVENT = "retention_thread_line"
 """The event_type of the metadata every alert carries, so a post Slack did not answer can be found."""
 
 
@@ -43,6 +44,12 @@ def marker(view: AlertView) -> dict[str, Any]:
     """The alert's message metadata: its ticket, and when it opened (ids restart with a new database)."""
     payload = {"ticket_id": view.ticket.id, "opened_at": view.ticket.opened_at.isoformat()}
     return {"event_type": MARKER_EVENT, "event_payload": payload}
+
+
+def line_marker(outbox_row: int) -> dict[str, Any]:
+    """A thread line's message metadata: the outbox row it delivers, so a retry after a post Slack
+    did not answer finds the line if it landed, rather than posting it twice."""
+    return {"event_type": LINE_EVENT, "event_payload": {"outbox_row": outbox_row}}
 
 
 def is_alert_for(message: dict[str, Any], view: AlertView) -> bool:
