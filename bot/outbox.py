@@ -233,7 +233,7 @@ class OutboxSender:
     async def _run(self) -> None:
         expired = await self._db(rows.expire_dead_claims, host=self.owner.split(":")[0], now=self._now())
         if expired:
-            log.info("outbox: took over %d deliveries of a process that died", expired)
+            log.info("outbox: took over the deliveries of a process that died: %d", expired)
         assert self._wakeup is not None and self._idle is not None
         while True:
             self._wakeup.clear()
