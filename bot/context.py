@@ -57,7 +57,17 @@ class AppContext:
 
     @cached_property
     def _outbox_route(self) -> OutboxRoute:
-        return OutboxRoute(self.outbox_destinations, on_commit=self.bus.wake)
+        return OutboxRoute(self.outbox_destinations, on_commit=self.bus.wake, unwanted=self._unwanted)
+
+    def _unwanted(self, destination: str, event_type: type) -> bool:
+        """True for an adapter this process delivers for that does not react to the event: its row
+        would only be deleted by the sender (any other process runs the same code)."""
+        sender = self.__dict__.get("outbox")
+        return (
+            sender is not None
+            and destination in sender.destinations
+            and not self.bus.has_subscribers(event_type, destination)
+        )
 
     @cached_property
     def outbox(self) -> OutboxSender:

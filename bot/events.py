@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -161,7 +161,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: dict[tuple[type, str], list[Subscription]] = defaultdict(list)
-        self._wake: list[Callable[[], None]] = []
+        self._wake: list[Callable[[Collection[str]], None]] = []
 
     def subscribe(
         self,
@@ -191,21 +191,25 @@ class EventBus:
     def subscribers(self, event_type: type, destination: str) -> list[Subscription]:
         return list(self._subscribers.get((event_type, destination), ()))
 
+    def has_subscribers(self, event_type: type, destination: str) -> bool:
+        return bool(self._subscribers.get((event_type, destination)))
+
     def subscribed_types(self, destination: str) -> set[type]:
         return {kind for (kind, where), found in self._subscribers.items() if where == destination and found}
 
-    def on_wake(self, callback: Callable[[], None]) -> None:
-        """Call `callback` whenever a unit of work committed events (from the committing thread)."""
+    def on_wake(self, callback: Callable[[Collection[str]], None]) -> None:
+        """Call `callback(destinations)` whenever a unit of work committed outbox rows for those
+        destinations (from the committing thread)."""
         self._wake.append(callback)
 
-    def off_wake(self, callback: Callable[[], None]) -> None:
+    def off_wake(self, callback: Callable[[Collection[str]], None]) -> None:
         with contextlib.suppress(ValueError):
             self._wake.remove(callback)
 
-    def wake(self) -> None:
-        """Events were committed to the outbox: the senders look at once rather than at their next poll."""
+    def wake(self, destinations: Collection[str]) -> None:
+        """Rows were committed to the outbox: their senders look at once rather than at their next poll."""
         for callback in list(self._wake):
-            callback()
+            callback(destinations)
 
 
 @dataclass(frozen=True)

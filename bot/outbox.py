@@ -48,6 +48,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
+SYNC_GAP: Final = 0.02
+"""Seconds at least between two looks at the table: commits in a burst wake the sender once."""
 STOP_GRACE: Final = 10.0
 """Seconds a stopping sender lets deliveries in flight finish before it abandons them."""
 
@@ -166,7 +168,7 @@ class OutboxSender:
             self._loop = asyncio.get_running_loop()
             self._wakeup, self._idle = asyncio.Event(), asyncio.Event()
             self._stopping = False
-            self.ctx.bus.on_wake(self.wake)
+            self.ctx.bus.on_wake(self._committed)
             self._runner = self._loop.create_task(self._run(), name="outbox-sender")
             self._renewer = self._loop.create_task(self._renew(), name="outbox-leases")
         self.wake()
@@ -180,7 +182,7 @@ class OutboxSender:
             return
         runner, renewer = self._runner, self._renewer
         self._runner = self._renewer = None
-        self.ctx.bus.off_wake(self.wake)
+        self.ctx.bus.off_wake(self._committed)
         if runner is None:
             return
         self._stopping = True  # the loop records what it has and ends (a claim in flight completes)
@@ -200,6 +202,10 @@ class OutboxSender:
         self._outcomes.extend(Outcome(row_id, "released") for row_id in self._held)
         self._held.clear()
         await self._flush_only()
+
+    def _committed(self, destinations: Collection[str]) -> None:
+        if any(d in self._destinations for d in destinations):
+            self.wake()
 
     def wake(self) -> None:
         """Look for rows now (thread-safe: units of work commit in worker threads)."""
@@ -235,7 +241,13 @@ class OutboxSender:
         if expired:
             log.info("outbox: took over the deliveries of a process that died: %d", expired)
         assert self._wakeup is not None and self._idle is not None
+        loop = asyncio.get_running_loop()
+        last = 0.0
         while True:
+            gap = SYNC_GAP - (loop.time() - last)
+            if gap > 0 and not self._stopping:  # a burst of commits: one look for all of them
+                await asyncio.sleep(gap)
+            last = loop.time()
             self._wakeup.clear()
             stopping = self._stopping
             outcomes, self._outcomes = self._outcomes, []

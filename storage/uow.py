@@ -12,7 +12,7 @@ talks about was committed, and a crash after the commit loses none of them. The 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage.db import READ_ONLY
-from storage.outbox import OutboxRoute, write_events
+from storage.outbox import NOTHING, OutboxRoute, write_events
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +35,10 @@ class UnitOfWork:
         self._pending_events: list[object] = []
         self.committed_events: list[object] = []
         """Events recorded during a unit of work that committed (they are in the outbox table)."""
+        self.keep_outbox_ids = False
+        """Set it to have `outbox_ids` filled (to wait for those rows' delivery)."""
         self.outbox_ids: list[int] = []
-        """The outbox rows those events were written to."""
+        """The outbox rows those events were written to (with `keep_outbox_ids`)."""
 
     @property
     def session(self) -> Session:
@@ -82,12 +84,19 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 events = self._pending_events
-                written = write_events(session, events, self._outbox.destinations) if events else []
+                route = self._outbox
+                written = (
+                    write_events(
+                        session, events, route.destinations, route.unwanted, with_ids=self.keep_outbox_ids
+                    )
+                    if events
+                    else NOTHING
+                )
                 session.commit()
                 self.committed_events.extend(events)
-                self.outbox_ids.extend(written)
-                if written and self._outbox.on_commit is not None:
-                    self._wake(self._outbox.on_commit)
+                self.outbox_ids.extend(written.ids)
+                if written.rows and route.on_commit is not None:
+                    self._wake(route.on_commit, written.destinations)
             else:
                 session.rollback()
         finally:
@@ -95,9 +104,9 @@ class UnitOfWork:
             session.close()
 
     @staticmethod
-    def _wake(wake: Callable[[], None]) -> None:
+    def _wake(wake: Callable[[Collection[str]], None], destinations: Collection[str]) -> None:
         try:
-            wake()
+            wake(destinations)
         except Exception:  # the rows are committed; a sender's next poll finds them anyway
             log.exception("could not wake the outbox senders")
 

@@ -57,7 +57,8 @@ from storage.uow import UnitOfWork
 OFFER_VALID_FOR: Final = timedelta(days=3)
 """A win-back offer still queued (window, cap, 24 hours) after this is given up (marked failed)."""
 NOTICE_WAIT: Final = timedelta(seconds=30)
-"""How long a job waits for its notices to be delivered before it reports (the rest still go out)."""
+"""How long a job waits for its notices to be delivered before it reports (the rest still go out),
+when this process runs the Telegram part."""
 FORGET_REPLAYS_AT: Final = time(4, 30)
 """Local time of the daily clean-up of old replay guards (after scoring, before the shop opens)."""
 
@@ -123,10 +124,12 @@ async def _deliver(ctx: AppContext, wanted: Sequence[CustomerNotice]) -> str:
     if not in_send_window(ctx.clock.now(), ctx.settings.tz, ctx.rules.contact):
         return f"{len(due)} wait for the send window"
     uow = ctx.uow()
+    uow.keep_outbox_ids = True
     await asyncio.to_thread(notices.publish_notices, uow, due)
-    # Delivered from the outbox by the Telegram side (here or in another process): the outcome
+    # Delivered from the outbox by the Telegram part: when it runs in this process, the outcome
     # waits a while for it, so it can say what went out.
-    left = await wait_delivered(ctx, uow.outbox_ids, NOTICE_WAIT.total_seconds(), destination="telegram")
+    wait = NOTICE_WAIT.total_seconds() if "telegram" in ctx.outbox.destinations else 0.0
+    left = await wait_delivered(ctx, uow.outbox_ids, wait, destination="telegram")
     sent = len(await ctx.call(notices.sent_keys, {n.key for n in due}))
     held = len(due) - sent - left
     tail = f"; {left} still being delivered" if left else ""

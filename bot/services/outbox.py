@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models.outbox import DELIVERED, GAVE_UP, PENDING, OutboxMessage
+from storage.outbox import UnknownEvent, resolve
 from storage.uow import UnitOfWork
 
 CLAIM_LOCK: Final = 0x72626F78  # "rbox": PostgreSQL advisory lock key of the claim step
@@ -55,8 +56,9 @@ class Claim:
     now: datetime
     lease: timedelta
     subscribed: Mapping[str, Collection[str]]
-    """Per destination this sender delivers: the event type names it has subscribers for. Pending
-    rows of other types for that destination are dropped (nothing here would deliver them)."""
+    """Per destination this sender delivers: the event type names it has subscribers for (it claims
+    only those). Pending rows of other types this version knows are dropped (nothing would
+    deliver them); rows of types it does not know wait for a process that does."""
     limit: int
 
 
@@ -141,15 +143,28 @@ def _due(now: datetime) -> ColumnElement[bool]:
 
 
 def _drop_unsubscribed(uow: UnitOfWork, claim: Claim) -> None:
+    """Delete the pending rows of event types this version knows and this adapter does not react to
+    (a complaint's event for Telegram). A type this version does not know (a newer version wrote
+    it) stays for a process that does."""
     for destination, types in claim.subscribed.items():
-        uow.session.execute(
-            delete(T).where(
-                T.c.destination == destination,
-                T.c.state == PENDING,
-                T.c.event_type.not_in(list(types)) if types else true(),
-                _free(claim.now),
-            )
-        )
+        others = [
+            T.c.destination == destination,
+            T.c.state == PENDING,
+            T.c.event_type.not_in(list(types)) if types else true(),
+            _free(claim.now),
+        ]
+        names = uow.session.execute(select(T.c.event_type).where(*others).distinct()).scalars().all()
+        known = [name for name in names if _known(name)]
+        if known:
+            uow.session.execute(delete(T).where(*others, T.c.event_type.in_(known)))
+
+
+def _known(name: str) -> bool:
+    try:
+        resolve(name)
+    except UnknownEvent:
+        return False
+    return True
 
 
 def _claim_rows(uow: UnitOfWork, claim: Claim) -> list[ClaimedRow]:
@@ -171,7 +186,12 @@ def _claim_rows(uow: UnitOfWork, claim: Claim) -> list[ClaimedRow]:
         uow.session.execute(
             select(T.c.id)
             .where(
-                T.c.destination.in_(list(claim.subscribed)),
+                or_(
+                    *(
+                        and_(T.c.destination == destination, T.c.event_type.in_(list(types)))
+                        for destination, types in claim.subscribed.items()
+                    )
+                ),
                 T.c.state == PENDING,
                 _due(now),
                 _free(now),
@@ -259,7 +279,7 @@ def expire_dead_claims(uow: UnitOfWork, *, host: str, now: datetime) -> int:
     with uow:
         owners = uow.session.execute(
             select(T.c.claimed_by)
-            .where(T.c.state == PENDING, T.c.claimed_by.like(f"{host}:%"), T.c.lease_until > now)
+            .where(T.c.state == PENDING, T.c.claimed_by.startswith(f"{host}:", autoescape=True), T.c.lease_until > now)
             .distinct()
         ).scalars()
         dead = [owner for owner in owners if owner and not _alive(owner)]

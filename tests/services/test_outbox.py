@@ -293,6 +293,25 @@ async def test_a_retry_calls_only_the_subscribers_that_have_not_handled_the_even
     assert first.got == [resolved] and second.got == [resolved]
 
 
+async def test_rows_an_adapter_does_not_react_to_are_not_kept_for_it_unless_a_newer_version_wrote_them(
+    octx: AppContext,
+) -> None:
+    recorder = Recorder()
+    octx.bus.subscribe(events.TicketOpened, recorder, destination="telegram")
+    await octx.call(record_events, [events.PointsAdjusted(customer_id=9, delta=5, note="")])  # before
+    with octx.uow() as uow:  # a row a newer version of the bot wrote (a CLI already upgraded)
+        uow.session.add(
+            OutboxMessage(destination="telegram", event_type="bot.events:FromTheFuture", payload="{}")
+        )
+    async with sending(octx) as sender:
+        await sender.drain()
+        await octx.call(record_events, [events.PointsAdjusted(customer_id=9, delta=6, note="")])  # during
+        await sender.drain()
+    left = [(r.event_type.rpartition(":")[2], r.state) for r in outbox_rows(octx)]
+    assert left == [("FromTheFuture", "pending")]  # the unknown one waits for a bot that knows it
+    assert len(outbox_rows(octx, "slack")) == 2  # Slack's rows are Slack's business
+
+
 # --- claims, leases, several senders ------------------------------------------------------------
 
 
