@@ -170,6 +170,7 @@ class OutboxSender:
             self._stopping = False
             self.ctx.bus.on_wake(self._committed)
             self._runner = self._loop.create_task(self._run(), name="outbox-sender")
+            self._runner.add_done_callback(_report_crash)
             self._renewer = self._loop.create_task(self._renew(), name="outbox-leases")
         self.wake()
 
@@ -188,7 +189,7 @@ class OutboxSender:
         self._stopping = True  # the loop records what it has and ends (a claim in flight completes)
         if self._wakeup is not None:
             self._wakeup.set()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # a crash was logged already
             await runner
         if self._chains:
             _, running = await asyncio.wait(set(self._chains), timeout=STOP_GRACE)
@@ -237,7 +238,11 @@ class OutboxSender:
 
     # --- the loop ----------------------------------------------------------------------------
     async def _run(self) -> None:
-        expired = await self._db(rows.expire_dead_claims, host=self.owner.split(":")[0], now=self._now())
+        try:
+            expired = await self._db(rows.expire_dead_claims, host=self.owner.split(":")[0], now=self._now())
+        except Exception:  # the database is not there yet: their leases run out instead
+            log.exception("outbox: could not look for the claims of processes that died")
+            expired = 0
         if expired:
             log.info("outbox: took over the deliveries of a process that died: %d", expired)
         assert self._wakeup is not None and self._idle is not None
@@ -427,6 +432,13 @@ class OutboxSender:
     async def _db(self, service: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         uow: UnitOfWork = self.ctx.uow()
         return await asyncio.to_thread(service, uow, *args, **kwargs)
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical(
+            "outbox: the sender stopped; nothing is delivered until a restart", exc_info=task.exception()
+        )
 
 
 def _chains(claimed: list[ClaimedRow]) -> list[list[ClaimedRow]]:

@@ -279,7 +279,11 @@ def expire_dead_claims(uow: UnitOfWork, *, host: str, now: datetime) -> int:
     with uow:
         owners = uow.session.execute(
             select(T.c.claimed_by)
-            .where(T.c.state == PENDING, T.c.claimed_by.startswith(f"{host}:", autoescape=True), T.c.lease_until > now)
+            .where(
+                T.c.state == PENDING,
+                T.c.claimed_by.startswith(f"{host}:", autoescape=True),
+                T.c.lease_until > now,
+            )
             .distinct()
         ).scalars()
         dead = [owner for owner in owners if owner and not _alive(owner)]
