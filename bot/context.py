@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine
 
@@ -17,7 +17,11 @@ from bot.metrics import Metrics
 from bot.services.backlog import read_backlog
 from bot.services.suppression import uow_info
 from storage.db import create_db_engine
+from storage.outbox import OutboxRoute
 from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.outbox import OutboxSender
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -45,9 +49,37 @@ class AppContext:
         """This process's counters, and the database's gauges (read at each scrape of /metrics)."""
         return Metrics(backlog=lambda: read_backlog(self.uow()))
 
+    @cached_property
+    def outbox_destinations(self) -> tuple[str, ...]:
+        """The adapters this setup has (a token each): every event gets an outbox row for each."""
+        settings = self.settings
+        wanted = (("telegram", settings.telegram_bot_token), ("slack", settings.slack_bot_token))
+        return tuple(name for name, token in wanted if token is not None)
+
+    @cached_property
+    def _outbox_route(self) -> OutboxRoute:
+        return OutboxRoute(self.outbox_destinations, on_commit=self.bus.wake, unwanted=self._unwanted)
+
+    def _unwanted(self, destination: str, event_type: type) -> bool:
+        """True for an adapter this process delivers for that does not react to the event: its row
+        would only be deleted by the sender (any other process runs the same code)."""
+        sender = self.__dict__.get("outbox")
+        return (
+            sender is not None
+            and destination in sender.destinations
+            and not self.bus.has_subscribers(event_type, destination)
+        )
+
+    @cached_property
+    def outbox(self) -> OutboxSender:
+        """This process's outbox sender; the Telegram and Slack components attach to it."""
+        from bot.outbox import OutboxSender
+
+        return OutboxSender(self)
+
     def uow(self) -> UnitOfWork:
-        """A fresh unit of work (one per command, update or job)."""
-        return UnitOfWork(self.engine, info=self._uow_info)
+        """A fresh unit of work (one per command, update or job); its events go to the outbox."""
+        return UnitOfWork(self.engine, self._outbox_route, info=self._uow_info)
 
     @cached_property
     def _uow_info(self) -> dict[str, object]:
@@ -57,12 +89,9 @@ class AppContext:
     async def call(
         self, service: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run a (blocking) service function in a worker thread with a fresh unit of work, then
-        publish the events it recorded — only if it committed."""
-        uow = self.uow()
-        result = await asyncio.to_thread(service, uow, *args, **kwargs)
-        await self.bus.publish(uow.committed_events)
-        return result
+        """Run a (blocking) service function in a worker thread with a fresh unit of work. The events
+        it recorded are in the outbox once it committed, and the senders are woken."""
+        return await asyncio.to_thread(service, self.uow(), *args, **kwargs)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -1,20 +1,19 @@
-"""A small in-process event bus for cross-platform reactions (a Telegram detractor → a Slack alert).
+"""Domain events for cross-platform reactions (a Telegram detractor → a Slack alert), and the bus
+that knows their subscribers.
 
-Services record events on their unit of work; only events of a committed unit of work are
-published, after the commit, so subscribers always see the data the event talks about.
-Subscribers are async and isolated: one failing subscriber is logged and does not stop the rest.
+Services record events on their unit of work; the unit of work writes them to the outbox table in
+its transaction (storage/outbox.py), and the outbox sender of each adapter delivers them from
+there (bot/outbox.py), so subscribers always see the data the event talks about, and a crash or a
+failing platform loses none. Events are plain frozen dataclasses: a new one needs no registration.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-log = logging.getLogger(__name__)
 
 E = TypeVar("E")
 Subscriber = Callable[[Any], Awaitable[None]]
@@ -200,11 +199,36 @@ class JobGaveUp:
 
 
 class EventBus:
-    def __init__(self) -> None:
-        self._subscribers: dict[type, list[Subscriber]] = defaultdict(list)
+    """Who reacts to which event, per destination (the adapter a subscriber belongs to), and the
+    wake-up of the outbox senders.
 
-    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
-        self._subscribers[event_type].append(handler)
+    Events do not travel through here: a unit of work writes them to the outbox table in its
+    transaction, and a sender (bot/outbox.py) reads them back and calls the destination's
+    subscribers. A subscriber that raises has failed: the sender tries again later.
+    """
+
+    def __init__(self) -> None:
+        self._subscribers: dict[tuple[type, str], list[Subscription]] = defaultdict(list)
+        self._wake: list[Callable[[Collection[str]], None]] = []
+
+    def subscribe(
+        self,
+        event_type: type[E],
+        handler: Callable[[E], Awaitable[None]],
+        *,
+        destination: str | None = None,
+    ) -> None:
+        """`handler` delivers `event_type` for `destination` (by default the adapter package the
+        handler lives in: handlers.telegram → telegram, handlers.slack → slack)."""
+        where = destination or destination_of(handler)
+        subscribers = self._subscribers[(event_type, where)]
+        name = _name(handler)
+        taken = {s.name for s in subscribers}
+        unique, n = name, 1
+        while unique in taken:  # two subscribers of one name: a retry must tell them apart
+            n += 1
+            unique = f"{name}#{n}"
+        subscribers.append(Subscription(unique, handler))
 
     def has_subscribers(self, event_type: type) -> bool:
         """Whether anything here reacts to `event_type` (e.g. a Slack side that posts alerts)."""
@@ -212,15 +236,51 @@ class EventBus:
 
     def unsubscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
         """Remove a subscription (a stopped component must not react to later events)."""
-        with contextlib.suppress(ValueError):
-            self._subscribers[event_type].remove(handler)
+        for (kind, _), subscribers in self._subscribers.items():
+            if kind is event_type:
+                subscribers[:] = [s for s in subscribers if s.handler != handler]
 
-    async def publish(self, events: Iterable[object]) -> None:
-        for event in events:
-            for handler in self._subscribers.get(type(event), ()):
-                try:
-                    await handler(event)
-                except Exception:
-                    log.exception(
-                        "subscriber %s failed on %r", getattr(handler, "__qualname__", handler), event
-                    )
+    def subscribers(self, event_type: type, destination: str) -> list[Subscription]:
+        return list(self._subscribers.get((event_type, destination), ()))
+
+    def has_subscribers(self, event_type: type, destination: str) -> bool:
+        return bool(self._subscribers.get((event_type, destination)))
+
+    def subscribed_types(self, destination: str) -> set[type]:
+        return {kind for (kind, where), found in self._subscribers.items() if where == destination and found}
+
+    def on_wake(self, callback: Callable[[Collection[str]], None]) -> None:
+        """Call `callback(destinations)` whenever a unit of work committed outbox rows for those
+        destinations (from the committing thread)."""
+        self._wake.append(callback)
+
+    def off_wake(self, callback: Callable[[Collection[str]], None]) -> None:
+        with contextlib.suppress(ValueError):
+            self._wake.remove(callback)
+
+    def wake(self, destinations: Collection[str]) -> None:
+        """Rows were committed to the outbox: their senders look at once rather than at their next poll."""
+        for callback in list(self._wake):
+            callback(destinations)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    name: str
+    """Stable across restarts: the outbox remembers which subscribers already handled a row."""
+    handler: Subscriber
+
+
+def destination_of(handler: Callable[..., object]) -> str:
+    module = getattr(handler, "__module__", "") or ""
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[0] == "handlers":
+        return parts[1]
+    raise ValueError(
+        f"cannot tell which adapter {_name(handler)} delivers for: pass destination= to subscribe"
+    )
+
+
+def _name(handler: Callable[..., object]) -> str:
+    module = getattr(handler, "__module__", "?")
+    return f"{module}.{getattr(handler, '__qualname__', repr(handler))}"

@@ -27,8 +27,8 @@ RATE_LIMITED: Final = "rate_limited"
 NETWORK: Final = "network"
 
 OUTBOX_HELP: Final = (
-    "Messages the bot has committed to send and not sent yet. Until the outbox table exists: "
-    "survey dispatches queued or being sent, plus win-back offers queued."
+    "Messages the bot has committed to send and not sent yet: undelivered outbox rows (one per "
+    "event and platform), survey dispatches queued or being sent, and win-back offers queued."
 )
 WAITING_HELP: Final = (
     "Open conversations (tickets) whose customer wrote last: no staff reply to the customer, "

@@ -2,11 +2,17 @@
 
 Services receive a `UnitOfWork` and enter it with `with uow:`; nested entries join the outer
 transaction, so a service can call another and both commit (or roll back) together.
+
+The domain events a service records (`emit`) are written to the outbox table in the same
+transaction, just before the commit (storage/outbox.py): an event exists if and only if what it
+talks about was committed, and a crash after the commit loses none of them. The route's
+`on_commit` then wakes the senders that deliver them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import logging
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
@@ -15,20 +21,35 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage.db import READ_ONLY
+from storage.outbox import NOTHING, OutboxRoute, write_events
+
+log = logging.getLogger(__name__)
 
 
 class UnitOfWork:
-    def __init__(self, engine: Engine, *, info: Mapping[str, Any] | None = None) -> None:
-        """`info`: copied into each session's `Session.info`, for what a query needs from the settings
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: OutboxRoute | None = None,
+        *,
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`outbox`: where the events it records are written at its commit (storage/outbox.py).
+        `info`: copied into each session's `Session.info`, for what a query needs from the settings
         but not from the database (the erasure key of bot/services/suppression.py)."""
         self._engine = engine
+        self._outbox = outbox or OutboxRoute()
         self._info = dict(info or {})
         self._depth = 0
         self._read_only = False
         self._session: Session | None = None
         self._pending_events: list[object] = []
         self.committed_events: list[object] = []
-        """Events recorded during a unit of work that committed; the adapter publishes them."""
+        """Events recorded during a unit of work that committed (they are in the outbox table)."""
+        self.keep_outbox_ids = False
+        """Set it to have `outbox_ids` filled (to wait for those rows' delivery)."""
+        self.outbox_ids: list[int] = []
+        """The outbox rows those events were written to (with `keep_outbox_ids`)."""
 
     @property
     def session(self) -> Session:
@@ -73,19 +94,38 @@ class UnitOfWork:
         session, self._session = self.session, None
         try:
             if exc_type is None:
+                events = self._pending_events
+                route = self._outbox
+                written = (
+                    write_events(
+                        session, events, route.destinations, route.unwanted, with_ids=self.keep_outbox_ids
+                    )
+                    if events
+                    else NOTHING
+                )
                 session.commit()
-                self.committed_events.extend(self._pending_events)
+                self.committed_events.extend(events)
+                self.outbox_ids.extend(written.ids)
+                if written.rows and route.on_commit is not None:
+                    self._wake(route.on_commit, written.destinations)
             else:
                 session.rollback()
         finally:
             self._pending_events = []
             session.close()
 
+    @staticmethod
+    def _wake(wake: Callable[[Collection[str]], None], destinations: Collection[str]) -> None:
+        try:
+            wake(destinations)
+        except Exception:  # the rows are committed; a sender's next poll finds them anyway
+            log.exception("could not wake the outbox senders")
+
     def flush(self) -> None:
         self.session.flush()
 
     def emit(self, event: object) -> None:
-        """Record a domain event; it is published only if this unit of work commits."""
+        """Record a domain event: written to the outbox with this unit of work's commit (and only then)."""
         self._pending_events.append(event)
 
 

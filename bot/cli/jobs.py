@@ -1,4 +1,5 @@
-"""`retention-bot jobs`: the scheduled jobs, their last runs, next runs and failures."""
+"""`retention-bot jobs`: the scheduled jobs, their last runs, next runs and failures; and the outbox:
+messages for Telegram and Slack waiting to be delivered, and those given up."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.cli.common import app_context, console
 from bot.jobs.claims import recent_runs
 from bot.jobs.scheduler import default_jobs
 from bot.services.digest_record import JOB_NAME as DIGEST
+from bot.services.outbox import OutboxSummary, summary
 from storage.schema import require_current
 
 
@@ -54,3 +56,39 @@ def jobs() -> None:
                 style="red" if run.status in ("failed", "gave_up") else None,
             )
         console.print(runs)
+        _print_outbox(summary(ctx.uow()), tz)
+
+
+def _print_outbox(found: OutboxSummary, tz: ZoneInfo) -> None:
+    if not found.waiting and not found.given_up:
+        console.print("Outbox: nothing waiting to be delivered, nothing given up.")
+        return
+    if found.waiting:
+        waiting = Table(title="Outbox: waiting to be delivered")
+        for column in ("to", "messages", "failed before (retrying)", "oldest"):
+            waiting.add_column(column)
+        for row in found.waiting:
+            waiting.add_row(
+                row.destination,
+                str(row.rows),
+                str(row.retrying),
+                _local(row.oldest, tz) if row.oldest else "—",
+                style="yellow" if row.retrying else None,
+            )
+        console.print(waiting)
+    if found.given_up:
+        given_up = Table(title="Outbox: given up (not delivered; see the log for each)")
+        for column in ("row", "to", "event", "about", "tries", "given up", "last error"):
+            given_up.add_column(column, overflow="fold")
+        for gone in found.given_up:
+            given_up.add_row(
+                str(gone.id),
+                gone.destination,
+                gone.event_type.rpartition(":")[2],
+                gone.aggregate or "—",
+                str(gone.failures),
+                _local(gone.settled_at, tz) if gone.settled_at else "—",
+                gone.error,
+                style="red",
+            )
+        console.print(given_up)

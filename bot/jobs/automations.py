@@ -14,18 +14,21 @@
   with its coupon code (issued on the first attempt, the same code on every later one).
 - `forget-replays` (daily, 04:30): deletes the claims of Telegram updates and Slack events older
   than any replay could come (bot/services/inbound.py, REPLAY_WINDOW), so `processed_update`
-  stays a few days deep instead of growing forever.
+  stays a few days deep instead of growing forever; and prunes the outbox rows delivered more
+  than a week ago (given up: a month), bot/services/outbox.py.
 
-Jobs never call Telegram code: they publish `CustomerNotice` events through `ctx.call`; the
-Telegram component (handlers/telegram/notifications.py) delivers them before `ctx.call` returns,
-under the contact rules of bot/jobs/notices.py. Hourly runs are what make a notice held back by the
-window, the cap or the 24-hour rule go out later (a key goes out once). Survey reminders and expiry
+Jobs never call Telegram code: they record `CustomerNotice` events (outbox rows); the Telegram
+component (handlers/telegram/notifications.py) delivers them from the outbox under the contact
+rules of bot/jobs/notices.py, and the job waits up to NOTICE_WAIT for that to tell what went out.
+Hourly runs are what make a notice held back by the window, the cap or the 24-hour rule go out
+later (a key goes out once). Survey reminders and expiry
 stay in the Telegram component's tick. Without Telegram the domain work still happens and the
 outcome says nothing could be sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -41,12 +44,14 @@ from bot.jobs import notices
 from bot.jobs.post_purchase import as_utc, queue_post_purchase_surveys
 from bot.jobs.schedule import DailySchedule, HourlySchedule
 from bot.jobs.scheduler import ScheduledJob
+from bot.outbox import wait_delivered
 from bot.services.birthdays import greet_birthdays
 from bot.services.contact_rules import in_send_window
 from bot.services.coupons import last_valid_day, offer_coupons
 from bot.services.digest_queries import entered_at_risk
 from bot.services.expiry import batches_needing_notice, expire_points
 from bot.services.inbound import FORGET_BATCH, REPLAY_WINDOW, forget_replay_guards
+from bot.services.outbox import DELIVERED_KEPT, GAVE_UP_KEPT, PRUNE_BATCH, prune_settled
 from bot.services.risk_list import latest_snapshot_day
 from bot.services.scoring import ScoringFailed, score_all
 from bot.services.winback import mark_offer, queue_offers, record_conversions
@@ -55,6 +60,9 @@ from storage.uow import UnitOfWork
 
 OFFER_VALID_FOR: Final = timedelta(days=3)
 """A win-back offer still queued (window, cap, 24 hours) after this is given up (marked failed)."""
+NOTICE_WAIT: Final = timedelta(seconds=30)
+"""How long a job waits for its notices to be delivered before it reports (the rest still go out),
+when this process runs the Telegram part."""
 FORGET_REPLAYS_AT: Final = time(4, 30)
 """Local time of the daily clean-up of old replay guards (after scoring, before the shop opens)."""
 
@@ -119,9 +127,17 @@ async def _deliver(ctx: AppContext, wanted: Sequence[CustomerNotice]) -> str:
         return f"Telegram is off: {len(due)} not sent"
     if not in_send_window(ctx.clock.now(), ctx.settings.tz, ctx.rules.contact):
         return f"{len(due)} wait for the send window"
-    await ctx.call(notices.publish_notices, due)
+    uow = ctx.uow()
+    uow.keep_outbox_ids = True
+    await asyncio.to_thread(notices.publish_notices, uow, due)
+    # Delivered from the outbox by the Telegram part: when it runs in this process, the outcome
+    # waits a while for it, so it can say what went out.
+    wait = NOTICE_WAIT.total_seconds() if "telegram" in ctx.outbox.destinations else 0.0
+    left = await wait_delivered(ctx, uow.outbox_ids, wait, destination="telegram")
     sent = len(await ctx.call(notices.sent_keys, {n.key for n in due}))
-    return f"sent {sent} of {len(due)} due ({len(due) - sent} held by contact rules or unreachable)"
+    held = len(due) - sent - left
+    tail = f"; {left} still being delivered" if left else ""
+    return f"sent {sent} of {len(due)} due ({held} held by contact rules or unreachable{tail})"
 
 
 async def expiry_job(ctx: AppContext, period: str) -> str:
@@ -172,13 +188,24 @@ async def birthday_job(ctx: AppContext, period: str) -> str:
 
 
 async def forget_replays_job(ctx: AppContext, period: str) -> str:
-    before = ctx.clock.now() - REPLAY_WINDOW
-    forgotten = 0
+    now = ctx.clock.now()
+    before = now - REPLAY_WINDOW
+    forgotten = pruned = 0
     while True:  # in batches, each its own transaction
         gone = await ctx.call(forget_replay_guards, before=before)
         forgotten += gone
         if gone < FORGET_BATCH:
-            return f"replay claims older than {REPLAY_WINDOW.days} days forgotten: {forgotten}"
+            break
+    while True:
+        gone = await ctx.call(prune_settled, now=ctx.outbox.clock.now())  # the outbox keeps its own time
+        pruned += gone
+        if gone < PRUNE_BATCH:
+            break
+    return (
+        f"replay claims older than {REPLAY_WINDOW.days} days forgotten: {forgotten}; "
+        f"outbox rows delivered over {DELIVERED_KEPT.days} days ago (or given up over "
+        f"{GAVE_UP_KEPT.days}) pruned: {pruned}"
+    )
 
 
 @dataclass(frozen=True)

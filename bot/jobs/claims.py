@@ -7,6 +7,7 @@ A run that failed is claimed again from its `retry_at` (growing delays); after t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,8 +77,10 @@ def finish(
     ok: bool,
     detail: str,
     retry: ScheduleRules | None = None,
+    on_give_up: Callable[[int], object] | None = None,
 ) -> Finished:
-    """Record the run's outcome; a failure is tried again after the `retry` policy's delay, or given up."""
+    """Record the run's outcome; a failure is tried again after the `retry` policy's delay, or given up
+    (then `on_give_up(attempts)` is the event that reports it, in the same transaction)."""
     with uow:
         run = uow.session.get(JobRun, (job_name, period))
         if run is None:
@@ -92,6 +95,8 @@ def finish(
             run.retry_at = now + retry.retry_delay(run.attempts) if retry is not None else None
         else:
             run.status = "gave_up"
+            if on_give_up is not None:
+                uow.emit(on_give_up(run.attempts))
         uow.session.add(run)
         return Finished(run.status, run.attempts, run.retry_at)
 

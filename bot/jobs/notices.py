@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
@@ -53,7 +53,7 @@ PERMANENT: Final = frozenset({ERASED, OPTED_OUT, UNREACHABLE, NO_CHAT})
 
 
 def publish_notices(uow: UnitOfWork, notices: Sequence[CustomerNotice]) -> int:
-    """Record the notices as events; `ctx.call` publishes them (subscribers deliver before it returns)."""
+    """Record the notices as events (outbox rows); the Telegram side's outbox sender delivers them."""
     with uow:
         for notice in notices:
             uow.emit(notice)
@@ -137,3 +137,14 @@ def claim_notice(
             "created_at": now,
         }
         return None if insert_ignore(uow.session, Interaction, [row]) else ALREADY_SENT
+
+
+def release_notice(uow: UnitOfWork, *, key: str) -> None:
+    """The send of a claimed notice failed (it did not go out, or may not have): free its key, so the
+    outbox's next try claims it again instead of finding it "already sent"."""
+    with uow:
+        uow.session.execute(
+            delete(Interaction).where(
+                col(Interaction.source_event_id) == key, col(Interaction.bot_initiated).is_(True)
+            )
+        )

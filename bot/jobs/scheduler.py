@@ -12,6 +12,7 @@ the digest arrives at DIGEST_TIME to the second rather than up to a tick late.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -69,21 +70,20 @@ async def run_due_jobs(ctx: AppContext, jobs: list[ScheduledJob]) -> list[tuple[
             raise
         except Exception as exc:
             reason = str(exc) if isinstance(exc, JobFailed) else f"{type(exc).__name__}: {exc}"
-            finished = await asyncio.to_thread(
+            fix = exc.fix if isinstance(exc, JobFailed) else None
+            finished = await ctx.call(  # the give-up and its report (an outbox row) in one transaction
                 finish,
-                ctx.uow(),
                 job.name,
                 period,
                 ctx.clock.now(),
                 ok=False,
                 detail=reason,
                 retry=ctx.rules.schedule,
+                on_give_up=functools.partial(_report, job.name, period, reason, fix),
             )
             tries = f"try {finished.attempts} of {ctx.rules.schedule.retry_tries}"
             if finished.status == "gave_up":
                 log.error("job %s for %s failed (%s), giving up: %s", job.name, period, tries, reason)
-                fix = exc.fix if isinstance(exc, JobFailed) else None
-                await ctx.bus.publish([JobGaveUp(job.name, period, finished.attempts, reason, fix)])
             else:
                 when = finished.retry_at.isoformat(timespec="seconds") if finished.retry_at else "now"
                 log.warning(
@@ -98,6 +98,10 @@ async def run_due_jobs(ctx: AppContext, jobs: list[ScheduledJob]) -> list[tuple[
             ran.append((job.name, period, outcome))
         ctx.metrics.job_finished(job.name, finished.status)
     return ran
+
+
+def _report(job_name: str, period: str, reason: str, fix: str | None, attempts: int) -> JobGaveUp:
+    return JobGaveUp(job_name, period, attempts, reason, fix)
 
 
 class SchedulerComponent:

@@ -10,7 +10,8 @@ from sqlmodel import col, select
 
 from bot.metrics import Backlog
 from bot.services.survey_states import PENDING
-from storage.models import Interaction, SurveyDispatch, Ticket, WinbackOffer
+from storage.models import Interaction, OutboxMessage, SurveyDispatch, Ticket, WinbackOffer
+from storage.models.outbox import PENDING as PENDING_DELIVERY
 from storage.uow import UnitOfWork
 
 
@@ -20,17 +21,19 @@ def read_backlog(uow: UnitOfWork) -> Backlog:
 
 
 def _outbox_depth(uow: UnitOfWork) -> int:
-    """Committed to send, not sent: surveys queued or being sent, win-back offers queued.
-
-    There is no outbox table yet; when there is, its undelivered rows are this number.
-    """
+    """Committed to send, not sent: the outbox's undelivered rows (alerts, relayed messages, staff
+    replies, notices: one per event and adapter), surveys queued or being sent, win-back offers
+    queued (those two wait in their own tables until their send window)."""
     surveys = uow.session.exec(
         select(func.count()).select_from(SurveyDispatch).where(col(SurveyDispatch.status).in_(PENDING))
     ).one()
     offers = uow.session.exec(
         select(func.count()).select_from(WinbackOffer).where(WinbackOffer.status == "queued")
     ).one()
-    return int(surveys) + int(offers)
+    outbox = uow.session.exec(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.state == PENDING_DELIVERY)
+    ).one()
+    return int(surveys) + int(offers) + int(outbox)
 
 
 def _conversations_waiting(uow: UnitOfWork) -> int:

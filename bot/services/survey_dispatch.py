@@ -4,7 +4,7 @@ the one reminder, and expiry. The Telegram side sends; these functions keep the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import col, select
@@ -131,9 +131,19 @@ def requeue(uow: UnitOfWork, *, dispatch_id: int) -> None:
 
 
 def start_csat(
-    uow: UnitOfWork, clock: Clock, *, ticket_id: int, customer_id: int, default_language: str
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    ticket_id: int,
+    customer_id: int,
+    default_language: str,
+    in_doubt: bool = False,
 ) -> CsatStart:
-    """A resolved ticket: where to tell the customer, and the one CSAT question for this ticket."""
+    """A resolved ticket: where to tell the customer, and the one CSAT question for this ticket.
+
+    Asked again, the question comes back only if it never reached the chat: Telegram refused it
+    (failed), or, with `in_doubt` (a delivery taken over from a sender that died), it was being sent.
+    """
     now = clock.now()
     with uow:
         target = chat_target(uow, customer_id, default_language=default_language)
@@ -151,11 +161,25 @@ def start_csat(
             "sent_at": now,
         }
         if not insert_ignore(uow.session, SurveyDispatch, [row]):
-            return CsatStart(target, None)
+            return CsatStart(target, _unsent_csat(uow, ticket_id, target, now, in_doubt=in_doubt))
         dispatch = uow.session.exec(select(SurveyDispatch).where(SurveyDispatch.ticket_id == ticket_id)).one()
         assert dispatch.id is not None
         prompt = SurveyPrompt(dispatch.id, customer_id, CSAT, target.chat_id, target.language, ticket_id)
         return CsatStart(target, prompt)
+
+
+def _unsent_csat(
+    uow: UnitOfWork, ticket_id: int, target: ChatTarget, now: datetime, *, in_doubt: bool
+) -> SurveyPrompt | None:
+    dispatch = uow.session.exec(select(SurveyDispatch).where(SurveyDispatch.ticket_id == ticket_id)).one()
+    again = (SENDING, FAILED) if in_doubt else (FAILED,)
+    unsent = dispatch.chat_message_id is None and dispatch.status in again
+    if dispatch.id is None or not unsent:
+        return None
+    if dispatch.status == FAILED and dispatch.skip_reason == "blocked":
+        return None
+    advance(uow, dispatch.id, from_status=(SENDING, FAILED), values={"status": SENDING, "sent_at": now})
+    return SurveyPrompt(dispatch.id, dispatch.customer_id, CSAT, target.chat_id, target.language, ticket_id)
 
 
 def expire_surveys(uow: UnitOfWork, clock: Clock) -> int:

@@ -1,9 +1,11 @@
 """Real-time alerts in SLACK_TEAM_CHANNEL, driven by domain events.
 
 One alert per open ticket: the first event about a ticket posts it, later ones redraw it in place
-(chat.update), and the customer's messages go into its thread. Subscribers only schedule the work,
-so a Telegram update never waits for Slack; a per-ticket lock keeps the order of what one ticket
-shows (post before thread lines, messages in the order they came).
+(chat.update), and the customer's messages go into its thread. The events come from the outbox
+(bot/outbox.py), never from a Telegram update in flight, so an update never waits for Slack; a
+subscriber that could not do its part raises, and the outbox tries it again later (a 429 after
+its Retry-After). The outbox delivers one customer's events in order; a per-ticket lock also keeps
+the order of what one ticket shows within this process (post before thread lines).
 
 Across processes the post is claimed in the database, and the claim covers the post until it is
 attached to the ticket: an event elsewhere waits for it rather than posting a second alert or
@@ -15,9 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 from weakref import WeakValueDictionary
 
 import aiohttp
@@ -35,6 +36,7 @@ from bot.events import (
     TicketOpened,
     TicketResolved,
 )
+from bot.outbox import current_delivery
 from bot.services.alerts import (
     AlertClaim,
     AlertView,
@@ -53,7 +55,6 @@ from handlers.slack.notify import api_error
 
 log = logging.getLogger(__name__)
 
-E = TypeVar("E")
 DETRACTOR_MAX = 6
 
 LEASE_TIMEOUTS = 3
@@ -74,6 +75,11 @@ IN_DOUBT_ERRORS = frozenset({"internal_error", "fatal_error"})
 
 class _ClaimLost(Exception):
     """Another poster took the ticket's claim over while this one was unsure of its post."""
+
+
+class AlertNotPosted(Exception):
+    """The ticket's alert is not in Slack yet (its post is in doubt, or another poster has it): the
+    event is tried again later (by the outbox), when the post has landed or its claim expired."""
 
 
 class AlertPoster:
@@ -103,7 +109,8 @@ class AlertPoster:
             return None
         view, fresh = posted
         ticket = view.ticket
-        if update and not fresh and ticket.slack_channel and ticket.slack_ts:
+        erased = view.customer.erased_at is not None
+        if update and not fresh and not erased and ticket.slack_channel and ticket.slack_ts:
             text, blocks = self._render(view)
             await self.client.chat_update(
                 channel=ticket.slack_channel, ts=ticket.slack_ts, text=text, blocks=blocks
@@ -123,14 +130,15 @@ class AlertPoster:
         One caller, across processes, holds the claim and posts; every other one waits for the post
         to land, so what it adds (a thread line, a redraw) comes after the alert, never instead of
         it or beside a second one. A claim whose lease ran out is taken over. None: the poster
-        gave up without knowing (the claim's lease will let a later event try again).
+        gave up without knowing (the claim's lease will let a later event try again). An erased
+        customer's ticket is returned as it is: nothing is posted or redrawn for it any more.
         """
         ctx = self.deps.ctx
         pause = WAIT_FIRST
         while True:
             view = await ctx.call(alert_view, ticket_id)
             if view.customer.erased_at is not None:
-                return None  # an event from before an erasure: its alert is "erased", and stays so
+                return view, False  # an event from before an erasure: its alert is "erased", and stays so
             if view.ticket.slack_ts:
                 return view, False
             claim = await ctx.call(claim_alert_post, ctx.clock, ticket_id, lease=self.lease)
@@ -178,7 +186,7 @@ class AlertPoster:
             log.info("alert for ticket %s: another poster took over", claim.ticket_id)
             return None
         log.error(
-            "alert for ticket %s: no answer from Slack to %d posts and none found; a later event tries again",
+            "alert for ticket %s: no answer from Slack to %d posts and none found; tried again later",
             claim.ticket_id,
             POSTS_MAX,
         )
@@ -231,22 +239,40 @@ class AlertPoster:
         await self.in_thread(ticket_id, lambda view: alert_blocks.customer_said(self.deps.team_t, view, text))
 
     async def in_thread(
-        self, ticket_id: int, compose: Callable[[AlertView], str] | str, *, redraw: bool = False
+        self,
+        ticket_id: int,
+        compose: Callable[[AlertView], str] | str,
+        *,
+        redraw: bool = False,
+        part: int = 0,
     ) -> bool:
         """Post a line (or what `compose` makes of the alert's view) into the ticket's thread, its alert
-        first if it has none yet; False if the ticket has no alert in Slack. `redraw`: update the
-        alert too (its status changed)."""
+        first if it has none yet; False if the ticket's customer was erased (no line). Raises
+        AlertNotPosted while the alert is not in Slack (the caller tries again later). `redraw`:
+        update the alert too (its status changed). Delivering an outbox row, the line carries the
+        row (and `part`, for an event that posts several lines) in its metadata, so a retry after a
+        post Slack did not answer finds it rather than posting it twice."""
         async with self._lock(ticket_id):
-            view = await self._show(ticket_id, update=redraw)
-            if view is None or not view.ticket.slack_ts:
-                log.warning(
-                    "ticket %s has no alert in Slack: a thread line stays on the timeline only", ticket_id
-                )
-                return False
+            view = _posted(await self._show(ticket_id, update=redraw), ticket_id)
+            if view is None:
+                return False  # an event from before an erasure: nothing goes into its thread
+            channel, thread = view.ticket.slack_channel or self.channel, view.ticket.slack_ts
+            assert thread is not None
+            delivery = current_delivery()
+            line = alert_blocks.line_marker(delivery.row_id, part) if delivery is not None else None
+            if (
+                delivery is not None
+                and delivery.again
+                and line is not None
+                and await self._line_in_thread(channel, thread, line)
+            ):
+                log.info("ticket %s: the thread line of a try Slack did not answer is there", ticket_id)
+                return True
             await self.client.chat_postMessage(
-                channel=view.ticket.slack_channel or self.channel,
-                thread_ts=view.ticket.slack_ts,
+                channel=channel,
+                thread_ts=thread,
                 text=compose if isinstance(compose, str) else compose(view),
+                metadata=line,
             )
             return True
 
@@ -261,7 +287,7 @@ class AlertPoster:
                 continue  # another process took it, or nothing is held any more
             try:
                 sent = await self._post_batch(batch)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, AlertNotPosted) as exc:
                 # The messages stay held: the claim runs out and the post is due again in a minute.
                 log.warning("combined post for ticket %s failed (%s); trying again later", ticket_id, exc)
                 continue
@@ -277,7 +303,19 @@ class AlertPoster:
             batch.ticket_id, lambda view: alert_blocks.customer_said_many(t, view, lines, tz)
         )
 
-    # --- event subscribers (each schedules its work and returns) --------------------------
+    async def _line_in_thread(self, channel: str, thread: str, line: dict[str, Any]) -> bool:
+        """Whether an earlier try of this thread line landed after all (looked for after each pause:
+        Slack may store a post it did not answer a moment later)."""
+        for pause in LOOK_AGAIN:
+            await asyncio.sleep(pause)
+            page = await self.client.conversations_replies(
+                channel=channel, ts=thread, limit=HISTORY_LIMIT, include_all_metadata=True
+            )
+            if any((m.get("metadata") or {}) == line for m in page.get("messages") or []):
+                return True
+        return False
+
+    # --- event subscribers (the outbox calls them; raising means "try again later") --------
     async def on_detractor(self, event: DetractorAnswered) -> None:
         ctx = self.deps.ctx
         text = f"NPS {event.score}" + (f": {event.comment}" if event.comment else "")
@@ -286,20 +324,20 @@ class AlertPoster:
         )
         if not opened:  # a new ticket's TicketOpened posts the alert; an open one is redrawn
             assert ticket.id is not None
-            await self.show(ticket.id)
+            _posted(await self.show(ticket.id), ticket.id)
 
     async def on_commented(self, event: SurveyCommented) -> None:
         if event.score > DETRACTOR_MAX:
             return
         ticket_id = await self.deps.ctx.call(open_ticket_id, event.customer_id)
         if ticket_id is not None:
-            await self.show(ticket_id)
+            _posted(await self.show(ticket_id), ticket_id)
 
     async def on_ticket_opened(self, event: TicketOpened) -> None:
-        await self.show(event.ticket_id, update=False)
+        _posted(await self.show(event.ticket_id, update=False), event.ticket_id)
 
     async def on_ticket_resolved(self, event: TicketResolved) -> None:
-        await self.show(event.ticket_id)
+        _posted(await self.show(event.ticket_id), event.ticket_id)
 
     async def on_customer_messaged(self, event: CustomerMessaged) -> None:
         await self.relay_customer_message(event.ticket_id, event.text)
@@ -310,33 +348,42 @@ class AlertPoster:
         )
 
     async def on_relay_resumed(self, event: RelayResumed) -> None:
-        await self.show(event.ticket_id)
+        _posted(await self.show(event.ticket_id), event.ticket_id)
 
     async def on_conversations_linked(self, event: ConversationsLinked) -> None:
+        """Several lines for one event: each carries its own part number, so a retry after a failure
+        half-way posts only the lines that are not in their threads yet."""
         t = self.deps.team_t
+        part = 0
         for ticket_id in event.moved:
-            await self.in_thread(ticket_id, lambda view: alert_blocks.linked(t, view), redraw=True)
+            part += 1
+            await self.in_thread(ticket_id, lambda view: alert_blocks.linked(t, view), redraw=True, part=part)
         for closed, into in event.folded:
             folded = t.format("slack.thread.folded", ticket=into)
             continued = t.format("slack.thread.folded_into", ticket=closed)
-            await self.in_thread(closed, folded, redraw=True)
-            await self.in_thread(into, continued)
+            await self.in_thread(closed, folded, redraw=True, part=part + 1)
+            await self.in_thread(into, continued, part=part + 2)
+            part += 2
 
     def subscribe(self, bus: EventBus) -> None:
-        bus.subscribe(DetractorAnswered, self._later(self.on_detractor))
-        bus.subscribe(SurveyCommented, self._later(self.on_commented))
-        bus.subscribe(TicketOpened, self._later(self.on_ticket_opened))
-        bus.subscribe(TicketResolved, self._later(self.on_ticket_resolved))
-        bus.subscribe(CustomerMessaged, self._later(self.on_customer_messaged))
-        bus.subscribe(RelayPaused, self._later(self.on_relay_paused))
-        bus.subscribe(RelayResumed, self._later(self.on_relay_resumed))
-        bus.subscribe(ConversationsLinked, self._later(self.on_conversations_linked))
+        bus.subscribe(DetractorAnswered, self.on_detractor)
+        bus.subscribe(SurveyCommented, self.on_commented)
+        bus.subscribe(TicketOpened, self.on_ticket_opened)
+        bus.subscribe(TicketResolved, self.on_ticket_resolved)
+        bus.subscribe(CustomerMessaged, self.on_customer_messaged)
+        bus.subscribe(RelayPaused, self.on_relay_paused)
+        bus.subscribe(RelayResumed, self.on_relay_resumed)
+        bus.subscribe(ConversationsLinked, self.on_conversations_linked)
 
-    def _later(self, handler: Callable[[E], Coroutine[Any, Any, None]]) -> Callable[[E], Awaitable[None]]:
-        async def schedule(event: E) -> None:
-            self.deps.background.spawn(handler(event), name=f"alert:{type(event).__name__}")
 
-        return schedule
+def _posted(view: AlertView | None, ticket_id: int) -> AlertView | None:
+    """The view of a ticket whose alert is in Slack; None for an erased customer's (nothing more is
+    shown for it). Raises AlertNotPosted otherwise: the outbox tries the event again later."""
+    if view is not None and view.customer.erased_at is not None:
+        return None
+    if view is None or not view.ticket.slack_ts:
+        raise AlertNotPosted(f"ticket {ticket_id} has no alert in Slack yet")
+    return view
 
 
 def _in_doubt(exc: SlackApiError | aiohttp.ClientConnectorError) -> bool:

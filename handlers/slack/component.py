@@ -149,6 +149,7 @@ class SlackComponent:
             self._relaying = asyncio.create_task(
                 self._relay_loop(self.poster, self.relay_tick_seconds), name="slack-relay"
             )
+        await self.deps.ctx.outbox.attach(self.name)  # alerts, thread lines, job reports
 
     async def _relay_loop(self, poster: alerts.AlertPoster, every: float) -> None:
         """The relay tick: combined posts of held customer messages as they fall due (the state is in
@@ -161,6 +162,7 @@ class SlackComponent:
             await asyncio.sleep(every)
 
     async def stop(self) -> None:
+        await self.deps.ctx.outbox.detach(self.name)  # deliveries in flight end (or go back) first
         await self.eraser.stop()
         if self._relaying is not None:
             self._relaying.cancel()

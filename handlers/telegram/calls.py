@@ -5,8 +5,8 @@ Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE), so two
 the second wait in SQLite's busy handler, which sleeps up to 100 ms between retries. Here they queue
 for one worker thread instead, and each starts the moment the previous one ends: the queue lives in
 the thread, not in the event loop, so a busy loop (sending replies) does not stretch the time the
-write lock is held. PostgreSQL runs them side by side in the default pool. Events are published
-after the call returns, so a subscriber may call a service itself.
+write lock is held. PostgreSQL runs them side by side in the default pool. The events a service
+records go to the outbox in its transaction (storage/uow.py); the outbox sender delivers them.
 
 Outbound messages are logged with the next service call, in its transaction (a thread and a
 transaction of their own would compete with the event loop for the GIL and hold the write lock
@@ -49,7 +49,7 @@ class ServiceCalls:
     async def __call__(
         self, service: Callable[Concatenate[UnitOfWork, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """The service's result; the events it recorded are published once it has committed."""
+        """The service's result (the events it recorded are in the outbox once it committed)."""
         uow = self.ctx.uow()
         notes, self._notes = self._notes, []
 
@@ -71,7 +71,6 @@ class ServiceCalls:
                 self._one_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
             in_context = functools.partial(contextvars.copy_context().run, run)
             result = await asyncio.get_running_loop().run_in_executor(self._one_writer, in_context)
-        await self.ctx.bus.publish(uow.committed_events)
         return result
 
     def note(self, note: OutboundNote) -> None:

@@ -1,6 +1,6 @@
 """The Telegram part of `retention-bot run`: long polling by default, a webhook route on the shared
-HTTP server when TELEGRAM_WEBHOOK_URL is set, the events it delivers, and its upkeep tick
-(survey campaigns, reminders, expiry)."""
+HTTP server when TELEGRAM_WEBHOOK_URL is set, the events it delivers (from the outbox: bot/outbox.py),
+and its upkeep tick (survey campaigns, reminders, expiry)."""
 
 from __future__ import annotations
 
@@ -77,10 +77,12 @@ class TelegramComponent:
         await application.start()
         for event_type, handler in self._subscriptions:
             self.ctx.bus.subscribe(event_type, handler)
+        await self.ctx.outbox.attach(self.name)  # deliver what the outbox holds for Telegram
         if self.options.tick_seconds:
             self._spawn(self._upkeep(self.options.tick_seconds), name="telegram-upkeep")
 
     async def stop(self) -> None:
+        await self.ctx.outbox.detach(self.name)  # deliveries in flight end (or go back) first
         for event_type, handler in self._subscriptions:
             self.ctx.bus.unsubscribe(event_type, handler)
         for task in list(self._tasks):

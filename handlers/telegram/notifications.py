@@ -6,7 +6,8 @@ from datetime import date
 
 from bot.events import Code, CustomerNotice, LocalText, NoticeLine, PointsAdjusted, StaffReplied
 from bot.i18n import Translator, translator
-from bot.jobs.notices import ALREADY_SENT, NO_CHAT, PERMANENT, claim_notice
+from bot.jobs.notices import ALREADY_SENT, NO_CHAT, PERMANENT, claim_notice, release_notice
+from bot.outbox import current_delivery
 from bot.services.chat_preferences import chat_target
 from bot.services.winback import mark_offer
 from handlers.telegram.deps import TelegramDeps
@@ -54,10 +55,17 @@ def subscriptions(deps: TelegramDeps) -> list[Subscription]:
             reason = await deps.call(
                 claim_notice, ctx.clock, ctx.rules, ctx.settings.tz, notice=event, text=plain(body)
             )
+            delivery = current_delivery()
+            if reason == ALREADY_SENT and delivery is not None and delivery.taken_over:
+                reason = None  # claimed by a sender that died around the send: at least once
             if reason is None:
-                sent = await outbox.send(
-                    target.chat_id, body, customer_id=event.customer_id, kind=event.kind, log_it=False
-                )
+                try:
+                    sent = await outbox.send(
+                        target.chat_id, body, customer_id=event.customer_id, kind=event.kind, log_it=False
+                    )
+                except Exception:  # the outbox tries again: the key must be free for that try
+                    await deps.call(release_notice, key=event.key)
+                    raise
                 delivered = sent is not None
         if event.winback_offer_id is not None and (reason is None or reason in PERMANENT | {ALREADY_SENT}):
             # A passing reason (window, cap, 24 hours) leaves the offer queued for the next run.

@@ -12,6 +12,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot.events import SurveyReminderDue, TicketResolved
 from bot.i18n import Translator, translator
+from bot.outbox import current_delivery
 from bot.services.customer_chat import OutboundNote, log_outbound
 from bot.services.survey_dispatch import mark_failed, mark_sent, reminder_prompt, start_csat
 from bot.services.survey_states import CSAT, nps_category
@@ -120,12 +121,14 @@ def subscriptions(deps: TelegramDeps) -> list[Subscription]:
     ctx = deps.ctx
 
     async def ticket_resolved(event: TicketResolved) -> None:
+        delivery = current_delivery()
         start = await deps.call(
             start_csat,
             ctx.clock,
             ticket_id=event.ticket_id,
             customer_id=event.customer_id,
             default_language=deps.default_language,
+            in_doubt=delivery is not None and delivery.taken_over,
         )
         if start.target is None:
             return
@@ -141,7 +144,7 @@ def subscriptions(deps: TelegramDeps) -> list[Subscription]:
             message = await deps.outbox.send(
                 prompt.chat_id, body, customer_id=event.customer_id, markup=markup, log_it=False
             )
-        except TelegramError as exc:
+        except TelegramError as exc:  # the outbox tries again; start_csat offers the question anew
             await deps.call(mark_failed, ctx.clock, dispatch_id=prompt.dispatch_id, reason=type(exc).__name__)
             raise
         if message is None:

@@ -3,6 +3,7 @@
 from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCode, StaffMember
 from storage.models.loyalty import Coupon, PointsEntry, Purchase, Redemption, Refund, Reward
 from storage.models.operations import ApiKey, AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
+from storage.models.outbox import OutboxMessage
 from storage.models.privacy import SlackErasure, Suppression, SuppressionKey
 from storage.models.support import FaqReply, FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
@@ -18,6 +19,7 @@ __all__ = [
     "Interaction",
     "JobRun",
     "LinkCode",
+    "OutboxMessage",
     "PointsEntry",
     "ProcessedUpdate",
     "Purchase",

@@ -155,7 +155,7 @@ async def test_an_alert_post_that_times_out_on_the_client_still_makes_one_alert_
         await one_alert_with_the_follow_ups(world.sandbox, world.channel, within=SLOW_POST + 10)
 
 
-async def test_a_post_slack_refuses_is_made_by_the_next_event_and_its_thread_line_follows_it(
+async def test_a_post_slack_refuses_is_tried_again_from_the_outbox_and_its_thread_line_follows_it(
     sqlite_url: str, clock: ManualClock
 ) -> None:
     async with both_bots(sqlite_url, clock) as (world, ann):
@@ -168,13 +168,18 @@ async def test_a_post_slack_refuses_is_made_by_the_next_event_and_its_thread_lin
         assert opened.text is not None and "#1" in opened.text
         await world.settle()
         assert alerts_in(world.sandbox, world.channel) == []
+        added = await ann.say(FOLLOW_UPS[0])  # waits behind the alert, in order
+        assert added.text is not None and "#1" in added.text
 
         world.driver.join(world.channel, bot_user)  # /invite @retention-bot
-        added = await ann.say(FOLLOW_UPS[0])
-        assert added.text is not None and "#1" in added.text
+        # The outbox tries again after 1, 2, 4 … s: the alert, then its thread line.
+        alert = await world.driver.next_message(world.channel, within=10)
+        await world.driver.wait_for(
+            lambda: thread_lines(world.sandbox, world.channel, alert["ts"]) or None, within=5
+        )
         await world.settle()
 
-        [alert] = alerts_in(world.sandbox, world.channel)
+        assert [m["ts"] for m in alerts_in(world.sandbox, world.channel)] == [alert["ts"]]
         [line] = thread_lines(world.sandbox, world.channel, alert["ts"])
         assert "Complaint #1" in str(alert["blocks"]) and FOLLOW_UPS[0] in line
 

@@ -12,6 +12,7 @@ from bot.sandbox.telegram.objects import message_json
 from bot.services.conversations import open_ticket_of
 from bot.services.customers import customer_for_chat, get_customer
 from bot.services.loyalty import adjust_points
+from bot.services.outbox import record_events
 from bot.services.staff import ensure_staff
 from bot.services.staff_actions import adjust_points_and_notify, log_staff_interaction
 from bot.services.tickets import add_internal_note, reply_to_customer, resolve_ticket
@@ -236,5 +237,5 @@ async def test_a_staff_reply_and_a_points_adjustment_reach_the_customer_in_their
     uow = tg_ctx.uow()
     adjust_points(uow, tg_ctx.clock, tg_ctx.rules, customer_id=li_id, delta=50, reason="late order",
                   actor="slack:U1", actor_is_admin=True, idempotency_key="adj-1")  # fmt: skip
-    await tg_ctx.bus.publish([PointsAdjusted(customer_id=li_id, delta=50, note="补偿")])
+    await tg_ctx.call(record_events, [PointsAdjusted(customer_id=li_id, delta=50, note="补偿")])
     assert (await li.next()).text == "店员已为您调整积分：+50。说明：补偿"

@@ -6,6 +6,7 @@ from bot.context import AppContext
 from bot.events import PointsAdjusted
 from bot.sandbox.telegram import SandboxServer
 from bot.services.customers import create_customer, link_chat
+from bot.services.outbox import record_events
 from tests.e2e.telegram_harness import (  # noqa: F401
     fixture_tg_ctx,
     fixture_tg_server,
@@ -25,11 +26,11 @@ async def test_points_adjustment_notice_shows_the_note_only_when_there_is_one(
         )
     assert customer.id is not None
     async with running(tg_ctx):
-        await tg_ctx.bus.publish(
-            [PointsAdjusted(customer_id=customer.id, delta=50, note="Sorry for the wait!")]
+        await tg_ctx.call(
+            record_events, [PointsAdjusted(customer_id=customer.id, delta=50, note="Sorry for the wait!")]
         )
         first = await sandbox.next_bot_message(user.id)
-        await tg_ctx.bus.publish([PointsAdjusted(customer_id=customer.id, delta=-20, note="")])
+        await tg_ctx.call(record_events, [PointsAdjusted(customer_id=customer.id, delta=-20, note="")])
         second = await sandbox.next_bot_message(user.id)
     assert first.text == "Our team adjusted your points: +50. Note: Sorry for the wait!"
     assert second.text == "Our team adjusted your points: -20."

@@ -12,6 +12,7 @@ from bot.sandbox.telegram import SandboxServer
 from bot.sandbox.telegram.objects import member_update_json
 from bot.sandbox.telegram.state import PendingUpdate
 from bot.services.campaigns import start_campaign
+from bot.services.outbox import record_events
 from handlers.telegram.component import TelegramComponent
 from storage.models import Ticket
 from tests.e2e.telegram_harness import (  # noqa: F401
@@ -60,11 +61,13 @@ async def test_a_blocked_customer_is_marked_unreachable_and_gets_nothing_more(
     reply = StaffReplied(
         customer_id=customer.id, ticket_id=None, interaction_id=0, text="Hi!", staff_name="Sam"
     )
-    await tg_ctx.bus.publish([reply])
+    await tg_ctx.call(record_events, [reply])
+    await tg_ctx.outbox.drain()
     assert sandbox.stats.errors[403] == 1
     assert customer_of(tg_ctx, ann).unreachable
     sends = sandbox.stats.requests["sendMessage"]
-    await tg_ctx.bus.publish([reply])
+    await tg_ctx.call(record_events, [reply])
+    await tg_ctx.outbox.drain()
     summary = start_campaign(tg_ctx.uow(), tg_ctx.clock, tg_ctx.rules, started_by="test", segment="all")
     await tg_bot.send(summary.campaign_id)
     assert sandbox.stats.requests["sendMessage"] == sends

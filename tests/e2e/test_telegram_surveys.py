@@ -118,16 +118,18 @@ async def test_a_detractor_alerts_at_once_and_updates_with_the_reason(
     async def collect(event: object) -> None:
         seen.append(event)
 
-    tg_ctx.bus.subscribe(DetractorAnswered, collect)
-    tg_ctx.bus.subscribe(SurveyCommented, collect)
+    tg_ctx.bus.subscribe(DetractorAnswered, collect, destination="telegram")
+    tg_ctx.bus.subscribe(SurveyCommented, collect, destination="telegram")
     ben = new_chat(tg_server.sandbox, "Ben")
     await ben.join()
     await surveyed(tg_bot, ben)
     await ben.tap("3")
     await ben.next()
+    await tg_ctx.outbox.drain()
     assert [type(e) for e in seen] == [DetractorAnswered]
     thanks = await ben.say("The delivery was late twice")
     assert thanks.text is not None and thanks.text.startswith("Thank you for being honest with us")
+    await tg_ctx.outbox.drain()
     assert [type(e) for e in seen] == [DetractorAnswered, SurveyCommented]
     commented = seen[1]
     assert isinstance(commented, SurveyCommented) and commented.comment == "The delivery was late twice"

@@ -14,6 +14,7 @@ from bot.jobs.claims import recent_runs
 from bot.jobs.schedule import DailySchedule, HourlySchedule
 from bot.jobs.scheduler import JobFailed, ScheduledJob, run_due_jobs
 from tests.conftest import make_context
+from tests.support.outbox import outbox_events
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -90,19 +91,15 @@ def test_a_failed_run_is_retried_after_a_minute_and_recorded(ctx: AppContext, cl
 
 
 def test_a_failing_job_is_tried_six_times_on_growing_delays_then_given_up_and_reported_once(
-    ctx: AppContext, clock: ManualClock
+    database_url: str, clock: ManualClock
 ) -> None:
     tried_at: list[datetime] = []
-    reports: list[JobGaveUp] = []
+    ctx = make_context(database_url, clock, slack_bot_token="xoxb-test")
 
     async def broken(_: AppContext, period: str) -> str:
         tried_at.append(clock.now())
         raise JobFailed("Slack refused the digest: not_in_channel", fix="invite the app")
 
-    async def keep(event: JobGaveUp) -> None:
-        reports.append(event)
-
-    ctx.bus.subscribe(JobGaveUp, keep)
     job = ScheduledJob("digest", DailySchedule(time(9, 0), ZoneInfo("UTC")), broken)
     start = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
     clock.set(start)
@@ -111,7 +108,8 @@ def test_a_failing_job_is_tried_six_times_on_growing_delays_then_given_up_and_re
         clock.advance(timedelta(seconds=30))
     waits = [round((b - a).total_seconds() / 60) for a, b in itertools.pairwise(tried_at)]
     assert waits == [1, 2, 4, 8, 16]  # six tries
-    assert [(r.job_name, r.period, r.attempts, r.fix) for r in reports] == [
+    reports = outbox_events(ctx, "slack")  # the report, committed with the give-up, for Slack to post
+    assert [(r.job_name, r.period, r.attempts, r.fix) for r in reports if isinstance(r, JobGaveUp)] == [
         ("digest", "2026-05-01", 6, "invite the app")
     ]
     run = recent_runs(ctx.uow())[0]
@@ -127,6 +125,7 @@ def test_a_failing_job_is_tried_six_times_on_growing_delays_then_given_up_and_re
         for outcome in ("done", "failed", "gave_up")
     }
     assert runs == {"done": None, "failed": 5, "gave_up": 1}  # what /metrics shows
+    ctx.close()
 
 
 def test_two_processes_on_one_postgres_run_the_job_once(postgres_url: str, clock: ManualClock) -> None:

@@ -39,8 +39,14 @@ class SlackWorld:
         return self.sandbox.driver
 
     async def settle(self) -> None:
-        """Wait until the work started after the acks (and the events it published) is done."""
-        await self.component.deps.background.drain(10.0)
+        """Wait until the work started after the acks, and the deliveries of the events it committed
+        (and the work those start), are done."""
+        background = self.component.deps.background
+        while True:
+            await background.drain(10.0)
+            await self.ctx.outbox.drain(10.0)
+            if not background.pending:
+                return
 
     async def crm(self, text: str, *, user: str | None = None, channel: str | None = None) -> AppResponse:
         """`/crm text`, then wait for its work; the ack must have come well within Slack's 3 s."""
@@ -57,13 +63,14 @@ class SlackWorld:
         return shown[-1]
 
     def record(self, *event_types: type) -> None:
-        """Keep the domain events of these types the bus publishes (a real subscriber, not a mock)."""
+        """Keep the domain events of these types the outbox delivers for Slack (a real subscriber, not
+        a mock)."""
 
         async def keep(event: object) -> None:
             self.events.append(event)
 
         for event_type in event_types:
-            self.ctx.bus.subscribe(event_type, keep)
+            self.ctx.bus.subscribe(event_type, keep, destination="slack")
 
     def recorded(self, event_type: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, event_type)]

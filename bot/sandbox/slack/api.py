@@ -73,6 +73,11 @@ async def _arguments(request: Request, method: str) -> dict[str, Any]:
 
 
 def routes(state: SandboxState, limiter: RateLimiter) -> list[Route]:
+    def _record(method: str, error: str | None) -> None:
+        with state.locked():
+            state.api_calls.append((method, error))
+            state.touch()
+
     async def call(request: Request) -> Response:
         method = request.path_params["method"]
         handler = METHODS.get(method)
@@ -108,6 +113,7 @@ def routes(state: SandboxState, limiter: RateLimiter) -> list[Route]:
             return JSONResponse(body, headers=scopes)
         retry_after = limiter.retry_after(method, token)
         if retry_after is not None:
+            _record(method, "ratelimited")
             return JSONResponse(
                 {"ok": False, "error": "ratelimited"},
                 status_code=429,
@@ -119,8 +125,10 @@ def routes(state: SandboxState, limiter: RateLimiter) -> list[Route]:
         try:
             result = handler(Args(values), CallContext(state=state, base_url=str(request.base_url)))
             response = JSONResponse({"ok": True, **result}, headers=scopes)
+            _record(method, None)
         except ApiError as exc:
             response = JSONResponse({"ok": False, "error": exc.error, **exc.extra}, headers=scopes)
+            _record(method, exc.error)
         if delay is not None and delay.acts_first:  # done already: a client that gives up misses the answer
             await asyncio.sleep(delay.seconds)
         return response

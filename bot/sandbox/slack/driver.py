@@ -194,6 +194,11 @@ class SlackDriver(Actions):
             raise SandboxError(f"no message {ts} in {channel}")
         return self.state.message_json(found) | {"channel": found.channel}
 
+    def api_calls(self, method: str | None = None) -> list[tuple[str, str | None]]:
+        """The app's Web API calls so far (of `method`): (method, Slack's error, or None if it was ok)."""
+        with self.state.locked():
+            return [call for call in self.state.api_calls if method is None or call[0] == method]
+
     def ephemerals(self, *, user: str | None = None, channel: str | None = None) -> list[JSON]:
         """Ephemeral messages still visible (not deleted), oldest first."""
         with self.state.locked():

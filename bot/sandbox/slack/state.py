@@ -61,6 +61,8 @@ class SandboxState:
         self.files: dict[str, StoredFile] = {}
         self.upload_tickets: dict[str, str] = {}
         self.delays: dict[str, Delay] = {}
+        self.api_calls: list[tuple[str, str | None]] = []
+        """Every authenticated Web API call in order: (method, Slack's error or None when ok)."""
         self.users[self.ws.bot_user_id] = User(
             id=self.ws.bot_user_id, name=self.ws.bot_name, real_name=self.ws.bot_name, is_bot=True
         )

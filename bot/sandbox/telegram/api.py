@@ -5,6 +5,7 @@ Method names are case-insensitive and GET works as well as POST, as on api.teleg
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from bot.sandbox.telegram import methods_messages, methods_profile, methods_updates
 from bot.sandbox.telegram.calls import Call, Described, Handler
 from bot.sandbox.telegram.errors import ApiError, not_found, unauthorized
+from bot.sandbox.telegram.faults import BAD_GATEWAY_PAGE, BadGateway
 from bot.sandbox.telegram.forms import read_params
 from bot.sandbox.telegram.state import SandboxState
 from bot.sandbox.telegram.webhook import WebhookPump
@@ -46,7 +48,22 @@ def api_routes(state: SandboxState, pump: WebhookPump) -> list[BaseRoute]:
                 params = await read_params(request)
             except ClientDisconnect:  # the bot gave up on the request (stopping mid-poll): no one to answer
                 return Response(status_code=499)
+            with state.lock:
+                fault = state.faults.get(method.lower())
+                fault = fault.take() if fault is not None else None
+            refusal = fault.error() if fault is not None else None
+            if isinstance(refusal, BadGateway):
+                with state.lock:
+                    state.stats.errors[502] += 1
+                state.changed()
+                return Response(BAD_GATEWAY_PAGE, status_code=502, media_type="text/html")
+            if refusal is not None:
+                raise refusal
+            if fault is not None and not fault.acts_first:
+                await asyncio.sleep(fault.delay)
             outcome = await handler(Call(state, params, request, pump))
+            if fault is not None and fault.acts_first and fault.delay:
+                await asyncio.sleep(fault.delay)  # done already: a client that gave up misses the answer
         except ApiError as error:
             with state.lock:
                 state.stats.errors[error.code] += 1

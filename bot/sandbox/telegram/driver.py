@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from bot.clock import Clock
 from bot.sandbox.telegram import inbound
 from bot.sandbox.telegram.errors import SandboxError
+from bot.sandbox.telegram.faults import Fault
 from bot.sandbox.telegram.flood import FloodLimits
 from bot.sandbox.telegram.state import (
     DEFAULT_TOKEN,
@@ -239,6 +240,31 @@ class TelegramSandbox:
     def set_flood_limits(self, limits: FloodLimits) -> None:
         with self.state.lock:
             self.state.flood.reset(limits)
+
+    def fail(self, method: str, *, code: int = 500, times: int | None = None, retry_after: int = 5) -> None:
+        """Make `method` refuse its next `times` calls (None: until `heal`) as Telegram does: 429 with
+        `retry_after`, 500 Internal Server Error, or 502 from the front proxy (see faults.py)."""
+        if code not in (429, 500, 502):
+            raise ValueError("the sandbox fails with 429, 500 or 502")
+        with self.state.lock:
+            self.state.faults[method.lower()] = Fault(code=code, times=times, retry_after=retry_after)
+
+    def set_delay(self, method: str, seconds: float, *, acts_first: bool = True) -> None:
+        """Make `method` answer `seconds` late (0: prompt again); `acts_first`: the message is in the
+        chat before the late answer (a client that times out cannot tell it arrived)."""
+        with self.state.lock:
+            if seconds > 0:
+                self.state.faults[method.lower()] = Fault(delay=seconds, acts_first=acts_first)
+            else:
+                self.state.faults.pop(method.lower(), None)
+
+    def heal(self, method: str | None = None) -> None:
+        """Take back the failures and delays ordered for `method` (None: for every method)."""
+        with self.state.lock:
+            if method is None:
+                self.state.faults.clear()
+            else:
+                self.state.faults.pop(method.lower(), None)
 
     def set_clock_offset(self, offset: timedelta | float) -> None:
         """Shift every `date` the sandbox stamps (messages, edits) by this much from its clock."""

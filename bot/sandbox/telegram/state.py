@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.clock import Clock
+from bot.sandbox.telegram.faults import Fault
 from bot.sandbox.telegram.feed import ChangeFeed
 from bot.sandbox.telegram.flood import FloodControl, FloodLimits
 
@@ -176,6 +177,8 @@ class SandboxState:
             self.webhook: WebhookConfig | None = None
             self.allowed_updates: list[str] | None = None
             self.stats = SandboxStats()
+            self.faults: dict[str, Fault] = {}
+            """By lower-case method name: what the driver ordered (faults.py)."""
             self.poll_generation = 0
             self.clock_offset = timedelta()
             self.flood.reset()

@@ -37,6 +37,7 @@ REPLY_MAX = 3000
 
 
 MARKER_EVENT = "retention_alert"
+LINE_EVENT = "retention_thread_line"
 """The event_type of the metadata every alert carries, so a post Slack did not answer can be found."""
 
 
@@ -44,6 +45,16 @@ def marker(view: AlertView) -> dict[str, Any]:
     """The alert's message metadata: its ticket, and when it opened (ids restart with a new database)."""
     payload = {"ticket_id": view.ticket.id, "opened_at": view.ticket.opened_at.isoformat()}
     return {"event_type": MARKER_EVENT, "event_payload": payload}
+
+
+def line_marker(outbox_row: int, part: int = 0) -> dict[str, Any]:
+    """A thread line's message metadata: the outbox row it delivers (and which of that event's lines
+    it is, for an event that posts several), so a retry after a post Slack did not answer finds the
+    line if it landed, rather than posting it twice."""
+    payload: dict[str, Any] = {"outbox_row": outbox_row}
+    if part:
+        payload["part"] = part
+    return {"event_type": LINE_EVENT, "event_payload": payload}
 
 
 def is_alert_for(message: dict[str, Any], view: AlertView) -> bool:
