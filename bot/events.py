@@ -230,10 +230,6 @@ class EventBus:
             unique = f"{name}#{n}"
         subscribers.append(Subscription(unique, handler))
 
-    def has_subscribers(self, event_type: type) -> bool:
-        """Whether anything here reacts to `event_type` (e.g. a Slack side that posts alerts)."""
-        return bool(self._subscribers.get(event_type))
-
     def unsubscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
         """Remove a subscription (a stopped component must not react to later events)."""
         for (kind, _), subscribers in self._subscribers.items():
@@ -244,6 +240,8 @@ class EventBus:
         return list(self._subscribers.get((event_type, destination), ()))
 
     def has_subscribers(self, event_type: type, destination: str) -> bool:
+        """Whether `destination`'s part in this process reacts to `event_type` (e.g. a Slack side
+        that posts alerts)."""
         return bool(self._subscribers.get((event_type, destination)))
 
     def subscribed_types(self, destination: str) -> set[type]:

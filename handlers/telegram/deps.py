@@ -59,7 +59,7 @@ class TelegramDeps:
         """Whether staff see a new conversation: this process posts alerts to the team channel
         (Slack is configured with SLACK_TEAM_CHANNEL and running here). What the customer is told
         depends on it: "we'll answer you here" only when someone will."""
-        return self.ctx.bus.has_subscribers(TicketOpened)
+        return self.ctx.bus.has_subscribers(TicketOpened, "slack")
 
     def add_command(
         self, application: TelegramApp, name: str, callback: Callback, help_msgid: str | None
