@@ -37,6 +37,7 @@ from storage.models import (
     FollowUp,
     Interaction,
     LinkCode,
+    OutboxMessage,
     PointsEntry,
     Purchase,
     Redemption,
@@ -139,6 +140,15 @@ def _erase_records(session: Session, now: datetime, ids: Sequence[int], own_ids:
     mine = {table: col(table.customer_id).in_(ids) for table in _OWNED}  # type: ignore[attr-defined]
     for gone in (ChatIdentity, FollowUp, LinkCode):
         session.execute(delete(gone).where(mine[gone]).execution_options(synchronize_session=False))
+    # The outbox keeps events' words (a message, a reply) for a week after delivery: the person's
+    # rows go, and what was not delivered yet is not (the chat is unlinked, the alert is erased).
+    # This erasure's own CustomerErased is written at the commit, after this.
+    aggregates = [f"customer:{i}" for i in ids]
+    session.execute(
+        delete(OutboxMessage)
+        .where(col(OutboxMessage.aggregate).in_(aggregates))
+        .execution_options(synchronize_session=False)
+    )
     texts: list[tuple[type, dict[str, Any]]] = [
         (Interaction, {"text": ""}),
         (SurveyResponse, {"comment": None}),

@@ -77,7 +77,10 @@ async def complaint_thread(world: SlackWorld, telegram: SandboxServer) -> tuple[
     await ann.next()
     await ann.say(ANSWER)
     await world.driver.wait_for(
-        lambda: any(ANSWER in m["text"] for m in world.driver.messages(world.channel, thread_ts=alert["ts"])),
+        lambda: (
+            any(ANSWER in m["text"] for m in world.driver.messages(world.channel, thread_ts=alert["ts"]))
+            or None
+        ),  # False is an answer to wait_for: only None waits
         within=5.0,
     )
     duplicate = customer_for_chat(ctx.uow(), "telegram", str(ann.id))

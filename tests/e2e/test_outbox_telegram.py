@@ -99,7 +99,7 @@ async def test_a_resolved_tickets_csat_question_telegram_refused_is_asked_once_w
         ann = new_chat(sandbox, "Ann")
         await ann.join()
         opened = await ann.say("My order arrived broken and I want a refund!")
-        assert opened.text is not None and "#1" in opened.text
+        assert opened.text is not None  # noted (no Slack here: the ack promises no answer, no #1)
         with tg_ctx.uow() as uow:
             [ticket] = uow.session.exec(select(Ticket)).all()
         sandbox.fail("sendMessage", code=500, times=1)

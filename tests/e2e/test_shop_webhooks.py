@@ -42,6 +42,7 @@ from tests.conftest import make_context
 from tests.e2e.telegram_harness import FAST, bot_context
 from tests.e2e.telegram_harness import fixture_tg_server as fixture_tg_server
 from tests.support.bot_process import free_port
+from tests.support.outbox import outbox_events
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "shops"
 SHOPIFY_SECRET = "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"
@@ -120,6 +121,7 @@ async def shop(database_url: str) -> AsyncIterator[Shop]:
         shopify_webhook_secret=SHOPIFY_SECRET,
         woocommerce_webhook_secret=WOO_SECRET,
         timezone="Asia/Taipei",
+        telegram_bot_token="1:shop-test",  # the setup has Telegram: notices get outbox rows for it
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     serving = asyncio.create_task(Runtime(ctx, [], {}).run(stop, ready))
@@ -218,12 +220,6 @@ async def test_a_badly_signed_or_unsigned_shopify_delivery_gets_401_and_changes_
 
 
 async def test_a_repeated_shopify_webhook_id_changes_nothing_and_tells_the_customer_once(shop: Shop) -> None:
-    notices: list[CustomerNotice] = []
-
-    async def heard(notice: CustomerNotice) -> None:
-        notices.append(notice)
-
-    shop.ctx.bus.subscribe(CustomerNotice, heard)  # what the Telegram part turns into a message
     order = fixture("shopify_orders_paid.json")
 
     first = await shop.shopify("orders/paid", order, "0f2c1f9e-6a55-4d1b-9d9e-3c6a2b7f1e40")
@@ -237,6 +233,8 @@ async def test_a_repeated_shopify_webhook_id_changes_nothing_and_tells_the_custo
     customer = only_customer(shop)
     points = shop.export(customer)["points"]
     assert points["balance"] + points["pending"] == 84
+    # What the Telegram part turns into a message: one notice in the outbox, for the one purchase.
+    notices = [e for e in outbox_events(shop.ctx, "telegram") if isinstance(e, CustomerNotice)]
     assert [(n.customer_id, n.kind, n.receipt) for n in notices] == [(customer.id, PURCHASE_POINTS, True)]
 
 
