@@ -202,8 +202,10 @@ async def test_a_digest_slack_refuses_is_tried_six_times_on_growing_delays_then_
     assert [f"try {n} of 6" in line for n, line in enumerate(tries, start=1)] == [True] * 6, logs
     moments = [datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f") for line in tries]
     waits = [(b - a).total_seconds() for a, b in itertools.pairwise(moments)]
-    # Each wait is the delay (counted from the failure) plus one try's work and the wake-up.
-    assert all(d <= w < d + 1.5 for d, w in zip([1, 2, 4, 8, 16], waits, strict=True)), waits
+    # Each wait is the delay (counted from the failure) plus one try's work and the wake-up; a log
+    # line comes after its try's bookkeeping commit, which a loaded machine can slow by a fraction
+    # of a second, so a gap may look that much shorter than its delay.
+    assert all(d - 0.5 <= w < d + 1.5 for d, w in zip([1, 2, 4, 8, 16], waits, strict=True)), waits
     [run] = job_runs(sqlite_url, "digest")
     assert (run.status, run.attempts) == ("gave_up", 6)
     [row] = [line for line in jobs.splitlines() if line.startswith("│ digest ") and run.period in line]
