@@ -1,16 +1,18 @@
 """What both shop webhooks share: the answer when their secret is not set, reading a signed body
-into a payload model, and the small JSON answer a delivery gets."""
+into a payload model, settling a delivery, and the small JSON answer it gets."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.responses import JSONResponse
 
-from bot.services.shop_orders import ShopOutcome
+from bot.context import AppContext
+from bot.services.shop_orders import ShopOrder, ShopOutcome, ShopRefund, settle_shop_order
 
 log = logging.getLogger("retention_bot.shops")
 
@@ -67,6 +69,29 @@ def unreadable(shop: str, what: str, exc: Unreadable) -> JSONResponse:
 def ignored(shop: str, reason: str) -> JSONResponse:
     log.info("%s webhook ignored: %s", shop, reason)
     return JSONResponse({"status": "ignored", "reason": reason})
+
+
+async def settle(
+    ctx: AppContext,
+    shop: str,
+    *,
+    delivery: tuple[str, str] | None,
+    order: ShopOrder | None = None,
+    refunds: Sequence[ShopRefund] = (),
+) -> JSONResponse:
+    """Record a delivery's order and refunds (one transaction) and answer what it did."""
+    settings = ctx.settings
+    outcome = await ctx.call(
+        settle_shop_order,
+        ctx.clock,
+        ctx.rules,
+        settings.tz,
+        default_region=settings.default_phone_region,
+        delivery=delivery,
+        order=order,
+        refunds=refunds,
+    )
+    return answered(shop, outcome)
 
 
 def answered(shop: str, outcome: ShopOutcome) -> JSONResponse:

@@ -11,7 +11,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.context import AppContext
-from bot.services.shop_orders import settle_shop_order
 from handlers.shops import common
 from handlers.shops.shopify_payloads import SOURCE, Order, Refund, shop_order, shop_refund
 from handlers.shops.signing import signature_matches
@@ -38,7 +37,6 @@ def shopify_route(ctx: AppContext) -> Route:
         topic = request.headers.get(TOPIC_HEADER, "")
         webhook_id = request.headers.get(WEBHOOK_ID_HEADER)
         delivery = (SOURCE, webhook_id) if webhook_id else None  # the same id on every redelivery
-        settings = ctx.settings
         if topic == ORDER_PAID:
             try:
                 order = common.read_payload(Order, body)
@@ -46,31 +44,13 @@ def shopify_route(ctx: AppContext) -> Route:
                 return common.unreadable(SHOP, topic, exc)
             if order.test:
                 return common.ignored(SHOP, f"order {order.name or order.id} is a test order")
-            outcome = await ctx.call(
-                settle_shop_order,
-                ctx.clock,
-                ctx.rules,
-                settings.tz,
-                default_region=settings.default_phone_region,
-                delivery=delivery,
-                order=shop_order(order),
-            )
-            return common.answered(SHOP, outcome)
+            return await common.settle(ctx, SHOP, delivery=delivery, order=shop_order(order))
         if topic == REFUND_CREATED:
             try:
                 refund = common.read_payload(Refund, body)
             except common.Unreadable as exc:
                 return common.unreadable(SHOP, topic, exc)
-            outcome = await ctx.call(
-                settle_shop_order,
-                ctx.clock,
-                ctx.rules,
-                settings.tz,
-                default_region=settings.default_phone_region,
-                delivery=delivery,
-                refunds=[shop_refund(refund)],
-            )
-            return common.answered(SHOP, outcome)
+            return await common.settle(ctx, SHOP, delivery=delivery, refunds=[shop_refund(refund)])
         return common.ignored(
             SHOP, f"topic {topic or '(none)'!r}: only {ORDER_PAID} and {REFUND_CREATED} count"
         )

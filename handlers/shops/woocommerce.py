@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.context import AppContext
-from bot.services.shop_orders import ShopOrder, ShopRefund, settle_shop_order
+from bot.services.shop_orders import ShopOrder, ShopRefund
 from handlers.shops import common
 from handlers.shops.signing import signature_matches
 from handlers.shops.woocommerce_payloads import (
@@ -67,17 +67,6 @@ def woocommerce_route(ctx: AppContext) -> Route:
         else:
             number = order.number or order.id
             return common.ignored(SHOP, f"order #{number} is {order.status!r}, not completed or refunded")
-        settings = ctx.settings
-        outcome = await ctx.call(
-            settle_shop_order,
-            ctx.clock,
-            ctx.rules,
-            settings.tz,
-            default_region=settings.default_phone_region,
-            delivery=None,
-            order=paid,
-            refunds=refunds,
-        )
-        return common.answered(SHOP, outcome)
+        return await common.settle(ctx, SHOP, delivery=None, order=paid, refunds=refunds)
 
     return Route(PATH, receive, methods=["POST"], name="woocommerce-webhook")
