@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -146,25 +146,18 @@ def detractors_between(uow: UnitOfWork, start: datetime, end: datetime) -> list[
 
 def negative_feedback_between(uow: UnitOfWork, start: datetime, end: datetime) -> list[Said]:
     """Feedback customers sent in [start, end) whose sentiment is negative, newest first."""
-    with uow:
-        rows = uow.session.execute(
-            select(Interaction, col(Customer.external_id), col(Customer.name))
-            .join(Customer, col(Customer.id) == col(Interaction.customer_id))
-            .where(
-                Interaction.kind == "feedback",
-                Interaction.direction == "inbound",
-                col(Interaction.sentiment) <= NEGATIVE_SENTIMENT,
-                col(Interaction.created_at) >= start,
-                col(Interaction.created_at) < end,
-                live_customers(),
-            )
-            .order_by(col(Interaction.created_at).desc(), col(Interaction.id).desc())
-        ).all()
-        return [Said(i.customer_id, external_id, name, i.created_at, i.text) for i, external_id, name in rows]
+    return _feedback_between(uow, start, end, col(Interaction.sentiment) <= NEGATIVE_SENTIMENT)
 
 
 def kind_words_between(uow: UnitOfWork, start: datetime, end: datetime) -> list[Said]:
     """Messages customers sent in [start, end) that triage read as praise, newest first."""
+    return _feedback_between(uow, start, end, col(Interaction.triage) == "praise")
+
+
+def _feedback_between(
+    uow: UnitOfWork, start: datetime, end: datetime, which: ColumnElement[bool]
+) -> list[Said]:
+    """Customers' own messages in [start, end) that `which` picks, newest first."""
     with uow:
         rows = uow.session.execute(
             select(Interaction, col(Customer.external_id), col(Customer.name))
@@ -172,7 +165,7 @@ def kind_words_between(uow: UnitOfWork, start: datetime, end: datetime) -> list[
             .where(
                 Interaction.kind == "feedback",
                 Interaction.direction == "inbound",
-                Interaction.triage == "praise",
+                which,
                 col(Interaction.created_at) >= start,
                 col(Interaction.created_at) < end,
                 live_customers(),
