@@ -9,10 +9,11 @@ is made once and adding messages later never moves an old one between the parts.
 
 from __future__ import annotations
 
-import csv
-import random
-from collections import defaultdict
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from labelled_split import split_rows
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "triage_messages.csv"
 HOLDOUT_SHARE = 0.3
@@ -20,25 +21,7 @@ SEED = 20261203
 
 
 def main() -> None:
-    with DATA.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        fields = list(reader.fieldnames or [])
-        rows = list(reader)
-    strata: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        if not row["split"]:
-            strata[(row["lang"], row["kind"])].append(row)
-    rng = random.Random(SEED)
-    for key in sorted(strata):
-        members = strata[key]
-        rng.shuffle(members)
-        held = round(len(members) * HOLDOUT_SHARE)
-        for i, row in enumerate(members):
-            row["split"] = "holdout" if i < held else "tune"
-    with DATA.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    split_rows(DATA, holdout_share=HOLDOUT_SHARE, seed=SEED, stratum=lambda row: (row["lang"], row["kind"]))
 
 
 if __name__ == "__main__":
