@@ -96,7 +96,10 @@ async def test_after_kill_9_a_committed_alert_and_a_committed_staff_reply_each_a
             )
             assert acked is not None and acked.status == 200
             await until(lambda: telegram.sandbox.stats.errors[500], 15, "a refused staff reply", bot)
-            await kill_9(bot)  # at once: the reply's row is still claimed by the dying process
+            await kill_9(bot)  # at once: the reply's row is most likely still claimed by the dying process
+            # A loaded machine may let the dying process record the refusal first: then the row waits
+            # out its retry delay instead of being taken over. Either way it must arrive once.
+            failure_recorded = "failed (try 1)" in bot.output()
         assert replies(ann) == 0
 
         # 3. Restarted with Telegram well again: the reply arrives, once; the alert is still one.
@@ -108,4 +111,4 @@ async def test_after_kill_9_a_committed_alert_and_a_committed_staff_reply_each_a
 
     assert replies(ann) == 1
     assert [m["ts"] for m in alerts()] == [alert["ts"]]
-    assert "took over the deliveries of a process that died: 1" in logs
+    assert failure_recorded or "took over the deliveries of a process that died: 1" in logs

@@ -176,6 +176,8 @@ async def test_mydata_holds_no_internal_notes_staff_ids_or_internal_reasons(
     )  # fmt: skip
     await ann.next()
     resolve_ticket(ctx.uow(), clock, ticket_id=ticket.id, actor="slack:USAM42")
+    resolved = await ann.next()  # the resolve notice with its CSAT buttons comes first
+    assert resolved.text is not None and resolved.text.startswith("Your request #1 has been resolved.")
 
     sent = await ann.say("/mydata")
     assert sent.document is not None
