@@ -87,6 +87,25 @@ class ConversationsLinked:
 
 
 @dataclass(frozen=True)
+class ConversationOverdue:
+    """A conversation passed its first-response target without a reply (flagged once): the alert
+    shows it and its thread mentions the assignee."""
+
+    customer_id: int
+    ticket_id: int
+    kind: str
+    target_hours: float
+
+
+@dataclass(frozen=True)
+class ConversationAnswered:
+    """An overdue conversation got staff's first reply: its alert no longer shows it waiting."""
+
+    customer_id: int
+    ticket_id: int
+
+
+@dataclass(frozen=True)
 class TicketResolved:
     customer_id: int
     ticket_id: int

@@ -105,6 +105,24 @@ def _print(ctx: AppContext, day: date, chart: Path) -> None:
 def _render(t: Translator, built: Digest) -> None:
     from handlers.slack.blocks.digest import metric_change, metric_value
 
+    waiting = Table(title=f"Waiting for a reply ({len(built.waiting)}), oldest first")
+    for column in ("conversation", "customer", "kind", "waited (business h)", "target (h)", "past target"):
+        waiting.add_column(column, overflow="fold")
+    shown_waiting, more_waiting = first(built.waiting)
+    for item in shown_waiting:
+        who = f"{item.name or ''} ({item.external_id})".strip()
+        waiting.add_row(
+            f"#{item.ticket_id}",
+            who,
+            item.kind,
+            f"{item.waited_hours:.1f}",
+            f"{item.target_hours:g}",
+            "yes" if item.overdue else "",
+        )
+    console.print(waiting)
+    if more_waiting:
+        console.print(f"… and {more_waiting} more.", markup=False)
+
     since = "previous digest" if built.compared_with_digest else "the day before"
     kpis = Table(title=f"Daily digest {built.day.isoformat()} — headline KPIs (change since {since})")
     for column in ("KPI", "value", "change"):

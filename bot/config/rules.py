@@ -112,14 +112,24 @@ class BusinessHoursRules(_Rule):
     )
     opens: time = time(9, 0)
     closes: time = time(18, 0)
+    """"24:00" (or "00:00") is midnight at the end of the day: opens "00:00", closes "24:00" is all day."""
+
+    @field_validator("closes", mode="before")
+    @classmethod
+    def _midnight(cls, value: object) -> object:
+        return time(0, 0) if value in ("24:00", "24:00:00") else value
 
     @model_validator(mode="after")
     def _opens_before_closing(self) -> BusinessHoursRules:
         if not self.days:
             raise ValueError('business_hours.days needs at least one day (e.g. ["mon", "tue"])')
-        if self.opens >= self.closes:
+        if not self.closes_at_midnight and self.opens >= self.closes:
             raise ValueError("business_hours.opens must be before business_hours.closes (same day)")
         return self
+
+    @property
+    def closes_at_midnight(self) -> bool:
+        return self.closes == time(0, 0)
 
     @property
     def weekdays(self) -> frozenset[int]:

@@ -34,6 +34,9 @@ WAKE_MARGIN = timedelta(milliseconds=20)
 
 JobFunction = Callable[[AppContext, str], Awaitable[str]]
 """A job: given the context and its period, does its work and returns a one-line outcome."""
+Sweep = Callable[[AppContext], Awaitable[str | None]]
+"""Work done at every tick, claimed row by row in the database rather than once per period (the
+first-response clock's overdue flags); returns a one-line outcome when it did something."""
 
 
 class JobFailed(Exception):
@@ -100,6 +103,24 @@ async def run_due_jobs(ctx: AppContext, jobs: list[ScheduledJob]) -> list[tuple[
     return ran
 
 
+async def run_sweeps(ctx: AppContext, sweeps: list[Sweep]) -> list[str]:
+    """Run every sweep once; one that fails is logged and tried again at the next tick."""
+    done: list[str] = []
+    for sweep in sweeps:
+        try:
+            outcome = await sweep(ctx)
+        except Exception:
+            log.exception("scheduler: %s failed; tried again at the next tick", _sweep_name(sweep))
+            continue
+        if outcome:
+            done.append(outcome)
+    return done
+
+
+def _sweep_name(sweep: Sweep) -> str:
+    return getattr(sweep, "__name__", repr(sweep))
+
+
 def _report(job_name: str, period: str, reason: str, fix: str | None, attempts: int) -> JobGaveUp:
     return JobGaveUp(job_name, period, attempts, reason, fix)
 
@@ -108,11 +129,17 @@ class SchedulerComponent:
     name = "scheduler"
 
     def __init__(
-        self, ctx: AppContext, jobs: list[ScheduledJob] | None = None, tick_seconds: float = 30
+        self,
+        ctx: AppContext,
+        jobs: list[ScheduledJob] | None = None,
+        tick_seconds: float = 30,
+        sweeps: list[Sweep] | None = None,
     ) -> None:
         self.routes: list[BaseRoute] = []
         self._ctx = ctx
         self._jobs = jobs if jobs is not None else default_jobs(ctx)
+        # Given jobs alone (a test's), no sweeps unless given too.
+        self._sweeps = sweeps if sweeps is not None else default_sweeps() if jobs is None else []
         self._tick_seconds = tick_seconds
         self._scheduler: AsyncIOScheduler | None = None
         self._running = asyncio.Lock()
@@ -151,6 +178,7 @@ class SchedulerComponent:
         """Run what is due now; (job, period, outcome) for what ran here (the demo shows them)."""
         async with self._running:  # the interval, the due-time wake-up and the demo never overlap
             ran = await run_due_jobs(self._ctx, self._jobs)
+            await run_sweeps(self._ctx, self._sweeps)
         await self._wake_when_next_due()
         return ran
 
@@ -193,3 +221,10 @@ def default_jobs(ctx: AppContext) -> list[ScheduledJob]:
 
     jobs.extend(automation_jobs(ctx))
     return jobs
+
+
+def default_sweeps() -> list[Sweep]:
+    """What every tick does besides the due jobs."""
+    from bot.jobs.response_clock import flag_overdue_conversations
+
+    return [flag_overdue_conversations]

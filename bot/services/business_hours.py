@@ -19,7 +19,12 @@ MAX_DAYS = 3660
 def _opening(day: date, hours: BusinessHoursRules, tz: ZoneInfo) -> tuple[datetime, datetime] | None:
     if day.weekday() not in hours.weekdays:
         return None
-    return datetime.combine(day, hours.opens, tz), datetime.combine(day, hours.closes, tz)
+    closes = (
+        datetime.combine(day + timedelta(days=1), hours.closes, tz)
+        if hours.closes_at_midnight
+        else datetime.combine(day, hours.closes, tz)
+    )
+    return datetime.combine(day, hours.opens, tz), closes
 
 
 def business_time_between(

@@ -1,8 +1,10 @@
 """The daily digest (SPEC §6) as plain values, for Slack, the terminal or anything else to show.
 
-Headline KPIs with their change since the previous digest, the customers who newly entered at
-risk (ranked by value at risk, with their reasons), detractors and negative feedback since the
-previous digest, tickets past their SLA, and 12 weeks of NPS and at-risk counts for the chart.
+First the conversations waiting for a reply (oldest first, those past their first-response target
+marked, SPEC §8); then headline KPIs with their change since the previous digest, the customers who
+newly entered at risk (ranked by value at risk, with their reasons), detractors and negative
+feedback since the previous digest, tickets past their SLA, and 12 weeks of NPS and at-risk counts
+for the chart.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from bot.services.digest_queries import OverdueTicket, Said
 from bot.services.digest_record import DigestRecord, previous_record
 from bot.services.kpi_queries import nps_responses
 from bot.services.kpis import Nps, compute_kpis, weeks
+from bot.services.response_clock import WaitingConversation, waiting_for_reply
 from bot.services.risk_list import AtRiskCustomer
 from bot.services.scoring import ScoringFailed, score_all
 from storage.models import RiskSnapshot
@@ -42,6 +45,7 @@ HEADLINE_KEYS = (
     "churn_rate",
     "points_liability",
     "saved_customers",
+    "first_response_hours",
 )
 T = TypeVar("T")
 
@@ -78,6 +82,8 @@ class Digest:
     day: date
     since: datetime
     until: datetime
+    waiting: tuple[WaitingConversation, ...]
+    """Conversations waiting for staff's first reply, oldest first (the digest's first section)."""
     metrics: tuple[Metric, ...]
     compared_with_digest: bool
     """The changes are since the previous digest (else since the day before, computed)."""
@@ -102,7 +108,9 @@ class Digest:
     def summary(self) -> str:
         """One line for the job log."""
         return (
-            f"digest {self.day.isoformat()}: {len(self.new_at_risk)} new at risk, "
+            f"digest {self.day.isoformat()}: {len(self.waiting)} waiting for a reply "
+            f"({sum(1 for w in self.waiting if w.overdue)} past target), "
+            f"{len(self.new_at_risk)} new at risk, "
             f"{len(self.detractors)} detractors, {len(self.negative_feedback)} negative feedback, "
             f"{len(self.kind_words)} kind words, "
             f"{len(self.overdue_tickets)} tickets past SLA"
@@ -149,16 +157,19 @@ def build_digest(
     )
     with uow:
         scored_on = q.snapshot_day_on_or_before(uow, day)
-        current = _headline(uow, clock, tz, day, scored_on, now)
+        current = _headline(uow, clock, rules, tz, day, scored_on, now)
         if previous is not None and previous.headline:
             before: Headline = previous.headline
         else:
-            before = _headline(uow, clock, tz, day - timedelta(days=1), _day_before(uow, scored_on), now)
+            before = _headline(
+                uow, clock, rules, tz, day - timedelta(days=1), _day_before(uow, scored_on), now
+            )
         entered = q.entered_at_risk(uow, day, now, tz) if scored_on == day else []
         return Digest(
             day=day,
             since=since,
             until=until,
+            waiting=tuple(waiting_for_reply(uow, rules, tz, until)),
             metrics=tuple(Metric(k, current.get(k), before.get(k)) for k in HEADLINE_KEYS),
             compared_with_digest=previous is not None and bool(previous.headline),
             scored_on=scored_on,
@@ -186,10 +197,18 @@ def _day_before(uow: UnitOfWork, scored_on: date | None) -> date | None:
 
 
 def _headline(
-    uow: UnitOfWork, clock: Clock, tz: ZoneInfo, day: date, snapshot_day: date | None, now: datetime
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: ZoneInfo,
+    day: date,
+    snapshot_day: date | None,
+    now: datetime,
 ) -> Headline:
     end = day + timedelta(days=1)
-    kpis = compute_kpis(uow, clock, tz, end - timedelta(days=KPI_DAYS), end, trend=False).period
+    start = end - timedelta(days=KPI_DAYS)
+    kpis = compute_kpis(uow, clock, tz, start, end, trend=False, hours=rules.business_hours).period
+    first_response = kpis.first_response.median_hours
     return {
         "nps": None if kpis.nps.score is None else round(kpis.nps.score, 1),
         "response_rate": None if kpis.response_rate is None else round(kpis.response_rate, 4),
@@ -198,6 +217,7 @@ def _headline(
         "churn_rate": None if kpis.churn_rate is None else round(kpis.churn_rate, 4),
         "points_liability": kpis.points_liability,
         "saved_customers": kpis.saved_customers,
+        "first_response_hours": None if first_response is None else round(first_response, 2),
     }
 
 

@@ -2,7 +2,8 @@
 
 Definitions (docs/analytics.md): NPS with its answers, survey response rate, CSAT, active
 customers, repurchase rate, churn rate (from the lifecycle stages of the risk snapshots),
-points liability, CLV by RFM segment, and saved customers.
+points liability, CLV by RFM segment, saved customers, and the median first response to a
+conversation (in business hours, as its target is).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.config.rules import BusinessHoursRules
 from bot.services import kpi_queries as q
 from bot.services.errors import InvalidInput
 from bot.services.kpi_queries import NpsResponse, SegmentValue
+from bot.services.response_clock import FirstResponseTimes, first_response_times
 from storage.uow import UnitOfWork
 
+NO_FIRST_RESPONSES = FirstResponseTimes(None, 0)
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
 
@@ -69,6 +73,8 @@ class Kpis:
     clv_snapshot: date | None
     clv_by_segment: dict[str, SegmentValue]
     saved_customers: int
+    first_response: FirstResponseTimes = NO_FIRST_RESPONSES
+    """Median business time to staff's first reply, over the conversations opened in the period."""
 
     @property
     def response_rate(self) -> float | None:
@@ -111,9 +117,18 @@ def weeks(start: date, end: date) -> list[tuple[date, date]]:
 
 
 def compute_kpis(
-    uow: UnitOfWork, clock: Clock, tz: ZoneInfo, start: date, end: date, *, trend: bool = True
+    uow: UnitOfWork,
+    clock: Clock,
+    tz: ZoneInfo,
+    start: date,
+    end: date,
+    *,
+    trend: bool = True,
+    hours: BusinessHoursRules | None = None,
 ) -> KpiReport:
-    """The KPIs of [start, end) (local days in `tz`) and, with `trend`, of each week in it."""
+    """The KPIs of [start, end) (local days in `tz`) and, with `trend`, of each week in it. `hours`:
+    the shop's business hours, which first-response times are counted in (default Mon–Sat 9–18)."""
+    hours = hours or BusinessHoursRules()
     if end <= start:
         raise InvalidInput(f"the period must end after it starts ({start} – {end})")
     now = clock.now()
@@ -121,14 +136,20 @@ def compute_kpis(
     with uow:
         points = q.points_outstanding(uow, [min(now, _moment(e, tz)) for _, e in periods])
         (period, answers), *weekly = [
-            _period(uow, tz, first, last, spendable, pending)
+            _period(uow, tz, hours, first, last, spendable, pending)
             for (first, last), (spendable, pending) in zip(periods, points, strict=True)
         ]
         return KpiReport(period=period, nps_answers=tuple(answers), trend=tuple(k for k, _ in weekly))
 
 
 def _period(
-    uow: UnitOfWork, tz: ZoneInfo, start: date, end: date, spendable: int, pending: int
+    uow: UnitOfWork,
+    tz: ZoneInfo,
+    hours: BusinessHoursRules,
+    start: date,
+    end: date,
+    spendable: int,
+    pending: int,
 ) -> tuple[Kpis, list[NpsResponse]]:
     begin, finish = _moment(start, tz), _moment(end, tz)
     answers = q.nps_responses(uow, begin, finish)
@@ -155,6 +176,7 @@ def _period(
         clv_snapshot=last,
         clv_by_segment=q.clv_by_segment(uow, last) if last else {},
         saved_customers=len(saved),
+        first_response=first_response_times(uow, hours, tz, begin, finish),
     )
     return kpis, answers
 

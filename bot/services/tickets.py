@@ -28,6 +28,7 @@ from bot.services.conversations import (
 )
 from bot.services.errors import AlreadyDone, InvalidInput
 from bot.services.interactions import log_interaction
+from bot.services.response_clock import record_first_response
 from bot.services.slack_erasures import THREAD, SlackMessageRef, queue_slack_erasures
 from bot.text.sentiment import is_complaint
 from bot.text.triage import NEEDS_HUMAN, Kind
@@ -279,6 +280,7 @@ def reply_to_customer(
         if created:
             assert interaction.id is not None
             resume_relay(uow, customer_id=customer_id)
+            record_first_response(uow, clock.now(), customer_id=customer_id, ticket_id=ticket_id)
             uow.emit(
                 StaffReplied(
                     customer_id=customer_id,

@@ -27,6 +27,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import (
+    ConversationAnswered,
+    ConversationOverdue,
     ConversationsLinked,
     CustomerMessaged,
     DetractorAnswered,
@@ -122,7 +124,7 @@ class AlertPoster:
         settings, t = self.deps.settings, self.deps.team_t
         relay_all = settings.slack_thread_relay == "all"
         return alert_blocks.alert_text(t, view), alert_blocks.alert_blocks(
-            t, view, settings.tz, relay_all=relay_all
+            t, view, settings.tz, relay_all=relay_all, targets=self.deps.ctx.rules.response_targets
         )
 
     async def _posted(self, ticket_id: int) -> tuple[AlertView, bool] | None:
@@ -366,6 +368,17 @@ class AlertPoster:
             await self.in_thread(into, continued, part=part + 2)
             part += 2
 
+    async def on_conversation_overdue(self, event: ConversationOverdue) -> None:
+        """Past its first-response target (flagged once): the alert shows it, and one thread line
+        mentions the assignee (or says nobody has it yet)."""
+        t = self.deps.team_t
+        await self.in_thread(
+            event.ticket_id, lambda view: alert_blocks.overdue(t, view, event.target_hours), redraw=True
+        )
+
+    async def on_conversation_answered(self, event: ConversationAnswered) -> None:
+        _posted(await self.show(event.ticket_id), event.ticket_id)
+
     def subscribe(self, bus: EventBus) -> None:
         bus.subscribe(DetractorAnswered, self.on_detractor)
         bus.subscribe(SurveyCommented, self.on_commented)
@@ -375,6 +388,8 @@ class AlertPoster:
         bus.subscribe(RelayPaused, self.on_relay_paused)
         bus.subscribe(RelayResumed, self.on_relay_resumed)
         bus.subscribe(ConversationsLinked, self.on_conversations_linked)
+        bus.subscribe(ConversationOverdue, self.on_conversation_overdue)
+        bus.subscribe(ConversationAnswered, self.on_conversation_answered)
 
 
 def _posted(view: AlertView | None, ticket_id: int) -> AlertView | None:

@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services.alerts import open_tickets
+from bot.services.response_clock import waiting_for_reply
 from bot.services.staff_home import assigned_customers
 from handlers.slack.blocks.home import home_view
 from handlers.slack.deps import SlackDeps
@@ -31,12 +32,17 @@ async def publish_home(deps: SlackDeps, client: AsyncWebClient, user_id: str) ->
     assert staff.id is not None
     assigned = await ctx.call(assigned_customers, staff.id)
     tickets = await ctx.call(open_tickets, OPEN_TICKETS_SHOWN)
+    waiting = await ctx.call(
+        waiting_for_reply, ctx.rules, ctx.settings.tz, ctx.clock.now(), viewer_staff_id=staff.id
+    )
     kpis, note = await home_kpis(deps, t)
     view = home_view(
         t,
         kpis=kpis,
         kpi_note=note,
         assigned=assigned,
+        waiting=waiting,
+        viewer_slack_id=user_id,
         tickets=tickets,
         now=ctx.clock.now(),
         tz=ctx.settings.tz,

@@ -51,6 +51,12 @@ class Ticket(SQLModel, table=True):
     relay_paused_at: datetime | None = None
     """More than 30 messages in 10 minutes: nothing more is relayed until staff answer or an hour
     has passed since this moment."""
+    first_response_at: datetime | None = None
+    """Staff's first reply to the customer in this conversation (SPEC §8's first-response clock);
+    None while it waits for a reply."""
+    overdue_at: datetime | None = None
+    """When the conversation was flagged past its first-response target (set once: the flag and
+    its alert update are claimed by this column)."""
 
 
 class FollowUp(SQLModel, table=True):

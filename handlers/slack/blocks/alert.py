@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.config.rules import ResponseTargets
 from bot.i18n import Translator
 from bot.services.alerts import AlertView
 from handlers.slack.blocks.common import (
@@ -20,6 +21,7 @@ from handlers.slack.blocks.common import (
     escape,
     mention,
     mention_actor,
+    number,
     plain,
     quote,
     section,
@@ -131,8 +133,22 @@ def _headline(t: Translator, view: AlertView) -> list[Block]:
     return blocks
 
 
-def _status(t: Translator, view: AlertView, tz: ZoneInfo, relay_all: bool) -> list[str]:
+def _status(
+    t: Translator, view: AlertView, tz: ZoneInfo, relay_all: bool, targets: ResponseTargets | None
+) -> list[str]:
     lines = []
+    ticket = view.ticket
+    if ticket.status == "open" and ticket.overdue_at is not None and ticket.first_response_at is None:
+        since = ticket.overdue_at.astimezone(tz)
+        if targets is not None:
+            target = response_hours(t, targets.for_kind(ticket.kind).total_seconds() / 3600)
+            lines.append(
+                t.format("slack.alert.overdue", hours=target, date=when(t, since, tz), time=f"{since:%H:%M}")
+            )
+        else:
+            lines.append(
+                t.format("slack.alert.overdue_no_target", date=when(t, since, tz), time=f"{since:%H:%M}")
+            )
     if view.ticket.status == "resolved":
         lines.append(
             t.format(
@@ -171,9 +187,17 @@ def _status(t: Translator, view: AlertView, tz: ZoneInfo, relay_all: bool) -> li
     return lines
 
 
-def alert_blocks(t: Translator, view: AlertView, tz: ZoneInfo, *, relay_all: bool) -> list[Block]:
+def alert_blocks(
+    t: Translator,
+    view: AlertView,
+    tz: ZoneInfo,
+    *,
+    relay_all: bool,
+    targets: ResponseTargets | None = None,
+) -> list[Block]:
+    """The alert; `targets`: the rules' first-response targets, named when it is overdue."""
     blocks = _headline(t, view)
-    status = _status(t, view, tz, relay_all)
+    status = _status(t, view, tz, relay_all, targets)
     if status:
         blocks.append(context(*status))
     if view.ticket.status == "open":
@@ -217,6 +241,23 @@ def customer_said_many(
     budget = max(200, (COMBINED_MAX - len(head)) // len(messages))
     lines = [f"`{at.astimezone(tz):%H:%M:%S}`\n{quote(text, budget)}" for at, text in messages]
     return head + "\n" + "\n".join(lines)
+
+
+def response_hours(t: Translator, hours: float) -> str:
+    """A target or a wait in hours, as short as it reads: 4, 0.5, 7.3."""
+    return number(t, round(hours, 1) if hours >= 1 else round(hours, 2), 2)
+
+
+def overdue(t: Translator, view: AlertView, target_hours: float) -> str:
+    """The thread line when a conversation passes its first-response target: the assignee is
+    mentioned (Slack notifies them); unassigned, the line says nobody has it yet."""
+    hours = response_hours(t, target_hours)
+    ticket = view.ticket.id
+    if view.assignee_slack_id:
+        return t.format(
+            "slack.thread.overdue", who=mention(view.assignee_slack_id), ticket=ticket, hours=hours
+        )
+    return t.format("slack.thread.overdue_unassigned", ticket=ticket, hours=hours)
 
 
 def relay_paused(t: Translator, view: AlertView) -> str:

@@ -1,6 +1,6 @@
-"""The daily digest message: headline KPIs with changes, new at-risk customers with buttons, detractors,
-negative feedback, kind words and tickets past their SLA; plus the "see all" thread and the
-per-customer status lines."""
+"""The daily digest message: the conversations waiting for a reply, headline KPIs with changes, new
+at-risk customers with buttons, detractors, negative feedback, kind words and tickets past their
+SLA; plus the "see all" thread and the per-customer status lines."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 from bot.i18n import Translator
 from bot.services.digest import Digest, Metric, first
 from bot.services.digest_queries import Said
+from bot.services.response_clock import WaitingConversation
 from bot.services.risk_list import AtRiskCustomer
 from bot.services.risk_reasons import describe_reason
+from handlers.slack.blocks.alert import response_hours
 from handlers.slack.blocks.common import (
     Block,
     actions,
@@ -41,6 +43,7 @@ THREAD_MAX = 400
 """More than this goes to `retention-bot score --detail`."""
 
 _RATES = ("response_rate", "churn_rate")
+_HOURS = ("first_response_hours",)
 
 
 def button_value(customer_id: int, day: date) -> str:
@@ -60,6 +63,8 @@ def metric_value(t: Translator, metric: Metric) -> str:
         return f"{value:+.0f}"
     if metric.key in _RATES:
         return f"{100 * value:.0f}%"
+    if metric.key in _HOURS:
+        return f"{response_hours(t, float(value))} h"
     return number(t, int(value))
 
 
@@ -72,6 +77,8 @@ def metric_change(t: Translator, metric: Metric) -> str:
         change, unit = round(100 * change), " pp"
     elif metric.key == "nps":
         change, unit = round(change), ""
+    elif metric.key in _HOURS:
+        change, unit = round(change, 1), " h"
     else:
         change, unit = int(change), ""
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
@@ -121,6 +128,8 @@ def digest_blocks(t: Translator, digest: Digest) -> list[Block]:
         )
     blocks: list[Block] = [
         header(t.format("slack.digest.header", date=t.format_date(digest.day, "medium"))),
+        waiting_section(t, digest.waiting),
+        divider(),
         context(t.format(compared)),
         fields(pairs),
         divider(),
@@ -132,6 +141,39 @@ def digest_blocks(t: Translator, digest: Digest) -> list[Block]:
     blocks.append(_said(t, "kind_words", digest.kind_words))
     blocks.append(_tickets(t, digest))
     return blocks
+
+
+def waiting_line(t: Translator, item: WaitingConversation, *, viewer_slack_id: str | None = None) -> str:
+    """One conversation waiting for a reply: who, its kind, business hours waited of its target,
+    "unassigned" (or, for the viewer of App Home, "yours"), and a mark when it is past the target.
+    No mention: the overdue thread line pings the assignee once; a daily list should not."""
+    kind = item.kind if item.kind in ("complaint", "question", "request") else "complaint"
+    line = t.format(
+        "slack.waiting.line",
+        ticket=item.ticket_id,
+        name=display_name(item.name, item.external_id),
+        kind=t.format(f"slack.conversation.kind.{kind}"),
+        waited=response_hours(t, item.waited_hours),
+        hours=response_hours(t, item.target_hours),
+    )
+    if item.assignee_slack_id is None:
+        line += " · " + t.format("slack.waiting.unassigned")
+    elif item.assignee_slack_id == viewer_slack_id:
+        line += " · " + t.format("slack.waiting.yours")
+    if item.overdue:
+        line += " · " + t.format("slack.waiting.overdue")
+    return line
+
+
+def waiting_section(t: Translator, waiting: Sequence[WaitingConversation]) -> Block:
+    """The digest's first section (SPEC §8): every conversation waiting for a reply, oldest first."""
+    if not waiting:
+        return section(t.format("slack.digest.no_waiting"))
+    shown, rest = first(waiting)
+    lines = ["• " + waiting_line(t, item) for item in shown]
+    if rest:
+        lines.append(t.format("slack.digest.more", count=rest))
+    return section(t.format("slack.digest.waiting", count=len(waiting)) + "\n" + "\n".join(lines))
 
 
 def _at_risk(t: Translator, digest: Digest) -> list[Block]:

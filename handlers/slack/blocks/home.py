@@ -1,4 +1,5 @@
-"""The App Home tab: KPIs, the viewer's assigned customers, open tickets."""
+"""The App Home tab: KPIs, the conversations waiting for a reply (the viewer's and the unassigned,
+oldest first), the viewer's assigned customers, open tickets."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Translator
+from bot.services.response_clock import WaitingConversation
 from bot.services.staff_home import AssignedCustomer
 from handlers.slack.blocks.common import (
     Block,
@@ -21,9 +23,11 @@ from handlers.slack.blocks.common import (
     section,
     when,
 )
+from handlers.slack.blocks.digest import waiting_line
 from storage.models import Customer, Ticket
 
 BLOCK_LIMIT = 100
+WAITING_SHOWN = 20
 
 
 def _age(t: Translator, since: datetime, now: datetime) -> str:
@@ -39,6 +43,8 @@ def home_view(
     kpis: Sequence[tuple[str, str]],
     kpi_note: str,
     assigned: Sequence[AssignedCustomer],
+    waiting: Sequence[WaitingConversation] = (),
+    viewer_slack_id: str | None = None,
     tickets: Sequence[tuple[Ticket, Customer]],
     now: datetime,
     tz: ZoneInfo,
@@ -47,6 +53,15 @@ def home_view(
     blocks.append(fields(list(kpis)) if kpis else section(t.format("slack.home.no_kpis")))
     if kpi_note:
         blocks.append(context(kpi_note))
+    blocks += [divider(), header(t.format("slack.home.waiting"))]
+    if not waiting:
+        blocks.append(section(t.format("slack.home.no_waiting")))
+    for item in waiting[:WAITING_SHOWN]:
+        line = waiting_line(t, item, viewer_slack_id=viewer_slack_id)
+        text = clip(escape(" ".join(item.text.split())), 200)
+        blocks.append(section(f"{line}\n{text}" if text else line))
+    if len(waiting) > WAITING_SHOWN:
+        blocks.append(context(t.format("slack.digest.more", count=len(waiting) - WAITING_SHOWN)))
     blocks += [divider(), header(t.format("slack.home.assigned"))]
     if not assigned:
         blocks.append(section(t.format("slack.home.none_assigned")))
