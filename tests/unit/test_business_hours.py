@@ -43,6 +43,18 @@ def test_a_seven_day_shop_open_late() -> None:
     assert business_deadline(at(6, 21, 0), timedelta(hours=4), late, TAIPEI) == at(7, 14, 0)
 
 
+def test_a_shop_open_around_the_clock_closes_at_24_00_and_counts_every_minute(tmp_path: Path) -> None:
+    path = tmp_path / "retention.toml"
+    days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+    path.write_text(f'[business_hours]\ndays = {days}\nopens = "00:00"\ncloses = "24:00"\n')
+    always = load_rules(path).business_hours
+    assert business_deadline(at(5, 22, 0), timedelta(hours=4), always, TAIPEI) == at(6, 2, 0)
+    assert business_time_between(at(5, 20, 0), at(7, 8, 0), always, TAIPEI) == timedelta(hours=36)
+    assert business_deadline(at(6, 23, 59), timedelta(seconds=3.6), always, TAIPEI) == at(
+        6, 23, 59
+    ) + timedelta(seconds=3.6)
+
+
 def test_the_deadline_is_the_same_moment_in_any_zone_it_is_asked_in() -> None:
     start = at(5, 17, 30).astimezone(ZoneInfo("UTC"))
     assert business_deadline(start, timedelta(hours=4), SHOP, TAIPEI) == at(7, 12, 30)
