@@ -78,7 +78,9 @@ async def test_a_complaint_past_its_target_updates_its_alert_and_mentions_the_as
     shown = json.dumps(alert_of(world, "The cake was stale")["blocks"], ensure_ascii=False)
     assert "*Waiting for a reply*: past the 4-hour first-response target" in shown
     [line] = thread_lines(world, alert)
-    assert line.startswith(f":alarm_clock: <@{world.alice}> conversation #1 has waited longer than its 4-hour")
+    assert line.startswith(
+        f":alarm_clock: <@{world.alice}> conversation #1 has waited longer than its 4-hour"
+    )
 
     for _ in range(3):  # later ticks, and a day later: never again
         clock.advance(timedelta(hours=8))
