@@ -62,7 +62,7 @@ def one_line_reason(error: Exception) -> None:
     assert "\n" not in str(error), str(error)
 
 
-@settings(max_examples=120)
+@settings(max_examples=80)
 @given(
     name=QUOTED_NAME,
     opening=OPEN,
@@ -79,7 +79,7 @@ def test_a_quoted_name_and_an_amount_read_back_as_written(
     assert (args.customer, args.amount, args.note) == (name.strip(), amount, note.strip()), text
 
 
-@settings(max_examples=120)
+@settings(max_examples=80)
 @given(name=NAME, amount=AMOUNT, note=NOTE, style=st.sampled_from(["plain", "grouped", "currency"]))
 @example(name="Ann Lee", amount=Decimal("25.00"), note="two lattes", style="plain")
 def test_an_unquoted_name_of_up_to_four_words_runs_up_to_the_amount(
@@ -90,7 +90,7 @@ def test_an_unquoted_name_of_up_to_four_words_runs_up_to_the_amount(
     assert (args.customer, args.amount, args.note) == (name, amount, note.strip()), text
 
 
-@settings(max_examples=120)
+@settings(max_examples=80)
 @given(
     name=QUOTED_NAME,
     sign=st.sampled_from("+-"),
@@ -114,7 +114,7 @@ def test_points_with_a_quoted_name_read_back_as_written(
     ), text
 
 
-@settings(max_examples=300)
+@settings(max_examples=200)
 @given(raw=st.text(max_size=120), region=st.sampled_from(sorted(LOCALES)))
 @example(raw='"', region="US")
 @example(raw='""', region="US")
