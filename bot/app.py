@@ -14,7 +14,9 @@ from starlette.routing import BaseRoute
 
 from bot.context import AppContext
 from bot.doctor import Scope, check_at_start
+from bot.services.errors import DomainError
 from bot.web import build_server, build_web_app
+from storage.locks import HeldElsewhere, hold_for_process
 from storage.schema import require_current
 
 log = logging.getLogger(__name__)
@@ -142,13 +144,52 @@ async def serve(ctx: AppContext, parts: Parts) -> None:
     """`retention-bot run`: refuse an out-of-date schema, log what the doctor finds (and start
     anyway), then run until SIGINT/SIGTERM."""
     require_current(ctx.engine)
-    await check_at_start(
-        ctx.settings, ctx.clock.now(), ctx.engine, Scope(telegram=parts.telegram, slack=parts.slack)
-    )
-    components, status = build_components(ctx, parts)
-    runtime = Runtime(ctx, components, status)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await runtime.run(stop)
+    with contextlib.ExitStack() as held:
+        for key, refusal in single_consumers(ctx, parts):
+            try:
+                held.enter_context(hold_for_process(ctx.engine, key))
+            except HeldElsewhere:
+                raise AnotherInstance(refusal) from None
+        await check_at_start(
+            ctx.settings, ctx.clock.now(), ctx.engine, Scope(telegram=parts.telegram, slack=parts.slack)
+        )
+        components, status = build_components(ctx, parts)
+        runtime = Runtime(ctx, components, status)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runtime.run(stop)
+
+
+class AnotherInstance(DomainError):
+    """A single-consumer part (long polling, Socket Mode) already runs in another process."""
+
+
+def single_consumers(ctx: AppContext, parts: Parts) -> list[tuple[str, str]]:
+    """The parts of this run only one process may run on a database, as (lock key, refusal).
+
+    Telegram hands getUpdates to one caller at a time (a second gets 409 Conflict, and the two
+    take turns stealing the updates), so long polling is one process's job. Socket Mode is treated
+    the same: several instances scale out in webhook and HTTP mode, behind a load balancer."""
+    settings = ctx.settings
+    found: list[tuple[str, str]] = []
+    if parts.telegram and settings.telegram_bot_token is not None and not settings.telegram_webhook_url:
+        found.append(
+            (
+                "telegram-long-polling",
+                "another retention-bot run on this database already receives Telegram updates by long "
+                "polling, and only one may; to run several instances set TELEGRAM_WEBHOOK_URL "
+                "(webhook mode), or start this one with --no-telegram",
+            )
+        )
+    if parts.slack and settings.slack_bot_token is not None and settings.slack_app_token is not None:
+        found.append(
+            (
+                "slack-socket-mode",
+                "another retention-bot run on this database already receives Slack events in Socket "
+                "Mode, and only one may; to run several instances use HTTP mode (no SLACK_APP_TOKEN, "
+                "a SLACK_SIGNING_SECRET), or start this one with --no-slack",
+            )
+        )
+    return found

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from storage.uow import UnitOfWork
 
@@ -24,3 +29,45 @@ def hold_keys(uow: UnitOfWork, *keys: str) -> None:
         return
     for key in sorted(set(keys)):
         uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _lock_id(key)})
+
+
+class HeldElsewhere(RuntimeError):
+    """Another process holds the process-wide lock."""
+
+
+@contextmanager
+def hold_for_process(engine: Engine, key: str) -> Iterator[None]:
+    """Hold `key` for as long as the block runs, across processes on one database, without waiting:
+    HeldElsewhere at once when another process holds it. A process that dies releases it.
+
+    PostgreSQL: a session-level advisory lock on a connection kept open for the block. SQLite: an
+    exclusive `flock` on a file beside the database (`retention.db.<key>.lock`); an in-memory
+    database is one process's own, so nothing is needed.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            held = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_id(key)}).scalar()
+            connection.commit()
+            if not held:
+                raise HeldElsewhere(key)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):  # a lost connection has released it already
+                    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_id(key)})
+                    connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        yield
+        return
+    path = Path(database).with_name(f"{Path(database).name}.{key}.lock")
+    with path.open("a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise HeldElsewhere(key) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(file, fcntl.LOCK_UN)

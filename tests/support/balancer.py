@@ -4,6 +4,7 @@ the rotation the test sets."""
 
 from __future__ import annotations
 
+from collections import Counter
 from itertools import cycle
 
 import httpx
@@ -18,6 +19,8 @@ HOP_BY_HOP = frozenset({"host", "content-length", "connection", "transfer-encodi
 class Balancer:
     def __init__(self) -> None:
         self._turns = cycle([""])
+        self.forwarded: Counter[str] = Counter()
+        """Requests sent on, by backend: that every instance took a share."""
         self.app = Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST"])])
 
     def rotate(self, *backends: str) -> None:
@@ -26,6 +29,7 @@ class Balancer:
 
     async def _forward(self, request: Request) -> Response:
         backend = next(self._turns)
+        self.forwarded[backend] += 1
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         async with httpx.AsyncClient(timeout=30.0) as http:
             answer = await http.request(
