@@ -23,6 +23,7 @@ from bot.i18n import translator
 from bot.jobs.claims import STALE_AFTER, claim, finish
 from bot.services.digest import Digest, build_digest
 from bot.services.digest_chart import chart_title, digest_chart_png
+from bot.services.digest_mentions import record_digest_mentions
 from bot.services.digest_record import (
     JOB_NAME,
     DigestFailure,
@@ -31,6 +32,7 @@ from bot.services.digest_record import (
     record_failure,
     save_record,
 )
+from handlers.slack import digest_redaction as redaction
 from handlers.slack.blocks import digest as blocks
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notify import api_error, slack_fix
@@ -81,6 +83,13 @@ class DigestPublisher:
         summary = f"{outcome} {digest.summary()}"
         detail = digest.record(channel, ts, charted).to_detail(summary)
         await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)  # the post is known at once
+        await self.ctx.call(  # whom it names, for an erasure to redact them from it later
+            record_digest_mentions,
+            self.ctx.clock.now(),
+            channel=channel,
+            ts=ts,
+            mentions=redaction.mentions(digest, shown),
+        )
         fingerprint = digest.chart_fingerprint
         if charted != fingerprint and await self._chart(digest, channel, ts):
             detail = digest.record(channel, ts, fingerprint).to_detail(summary)
