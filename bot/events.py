@@ -13,6 +13,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 E = TypeVar("E")
@@ -215,6 +216,18 @@ class JobGaveUp:
     attempts: int
     reason: str
     fix: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestDue:
+    """The scheduled digest of local `day` is due (its run claimed, try `attempt`): the Slack part
+    builds it, posts it (or updates the day's message) and records the outcome in the day's run,
+    which the job reads. It names no customer: the digest is built when it is delivered."""
+
+    day: date
+    attempt: int
+    job_name: str = "digest"
+    """Orders the rows: one day's tries, and the job's give-up report, one after another."""
 
 
 class EventBus:

@@ -211,16 +211,10 @@ class SchedulerComponent:
 
 def default_jobs(ctx: AppContext) -> list[ScheduledJob]:
     """The daily jobs of SPEC §6 that exist so far (the digest and automations register here)."""
-    jobs: list[ScheduledJob] = []
-    from handlers.slack.digest_post import scheduled_digest  # the digest posts to Slack
+    from bot.jobs.automations import automation_jobs  # these modules import this one
+    from bot.jobs.digest import digest_jobs
 
-    digest = scheduled_digest(ctx)
-    if digest is not None:
-        jobs.append(digest)
-    from bot.jobs.automations import automation_jobs  # imports this module
-
-    jobs.extend(automation_jobs(ctx))
-    return jobs
+    return [*digest_jobs(ctx), *automation_jobs(ctx)]
 
 
 def default_sweeps() -> list[Sweep]:

@@ -8,7 +8,7 @@ headline KPIs (so the next digest shows the change since this one). No table of 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +23,13 @@ _END = "⟧"
 
 
 @dataclass(frozen=True)
+class DigestFailure:
+    attempt: int
+    reason: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
 class DigestRecord:
     channel: str | None = None
     ts: str | None = None
@@ -31,6 +38,8 @@ class DigestRecord:
     headline: dict[str, float | int | None] = field(default_factory=dict)
     chart: str | None = None
     """Fingerprint of the data of the chart in the digest's thread (None: no chart there yet)."""
+    failed: DigestFailure | None = None
+    """Why the Slack part could not post the scheduled run's try (the job reads it and fails)."""
 
     def to_detail(self, summary: str) -> str:
         """`summary` for people (`retention-bot jobs`), then the record as compact JSON."""
@@ -41,6 +50,12 @@ class DigestRecord:
             "kpis": self.headline,
             "chart": self.chart,
         }
+        if self.failed is not None:
+            data["failed"] = {
+                "attempt": self.failed.attempt,
+                "reason": self.failed.reason,
+                "fix": self.failed.fix,
+            }
         return f"{summary}{_MARK}{json.dumps(data, separators=(',', ':'))}{_END}"
 
     @classmethod
@@ -56,12 +71,16 @@ class DigestRecord:
             return None
         until = data.get("until")
         kpis = data.get("kpis")
+        failed = data.get("failed")
         return cls(
             channel=data.get("channel"),
             ts=data.get("ts"),
             until=datetime.fromisoformat(until) if isinstance(until, str) else None,
             headline=dict(kpis) if isinstance(kpis, dict) else {},
             chart=data.get("chart") if isinstance(data.get("chart"), str) else None,
+            failed=DigestFailure(int(failed["attempt"]), str(failed["reason"]), failed.get("fix"))
+            if isinstance(failed, dict)
+            else None,
         )
 
 
@@ -95,3 +114,17 @@ def save_record(uow: UnitOfWork, day: date, detail: str) -> None:
         if run is not None:
             run.detail = detail[:2000]
             uow.session.add(run)
+
+
+def record_failure(uow: UnitOfWork, day: date, failure: DigestFailure) -> None:
+    """The Slack part could not post try `failure.attempt` of the day's scheduled run: say so in the
+    run's record (keeping the message it names, so the next try updates it), for the job to read."""
+    with uow:
+        run = uow.session.get(JobRun, (JOB_NAME, day.isoformat()))
+        if run is None:
+            return
+        record = DigestRecord.from_detail(run.detail) or DigestRecord()
+        reason = DigestFailure(failure.attempt, failure.reason[:300], failure.fix)
+        summary = run.detail.rsplit(_MARK, 1)[0] if _MARK in run.detail else ""
+        run.detail = replace(record, failed=reason).to_detail(summary)[:2000]
+        uow.session.add(run)

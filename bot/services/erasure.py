@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from bot.clock import Clock
 from bot.events import CustomerErased
 from bot.services.audit import record_audit
+from bot.services.digest_mentions import digest_messages_about, queue_digest_redactions
 from bot.services.errors import CustomerNotFound
 from bot.services.risk_reasons import reasons_from_json
 from bot.services.slack_erasures import queue_slack_erasures, slack_messages_about
@@ -84,6 +85,7 @@ def forget_customer(uow: UnitOfWork, clock: Clock, *, customer_id: int, actor: s
             session, now, [{"customer_id": c.external_id, "phone": c.phone, "email": c.email} for c in chain]
         )
         slack = queue_slack_erasures(session, now, slack_messages_about(session, ids))
+        slack += queue_digest_redactions(session, now, digest_messages_about(session, ids))
         own_ids = [c.external_id for c in chain if not c.external_id.startswith(ERASED_ID_PREFIX)]
         for person in chain:
             _erase_person(person, now)

@@ -23,7 +23,9 @@ from storage.models import Interaction, SlackErasure, Ticket
 from storage.uow import UnitOfWork
 from storage.upsert import insert_ignore
 
-THREAD, MESSAGE = "thread", "message"
+THREAD, MESSAGE, DIGEST = "thread", "message", "digest"
+"""Scopes: an alert and its thread; one logged message; a digest message (its thread: "see all"), in
+which only the erased customers' lines are replaced."""
 PENDING, DONE, GAVE_UP = "pending", "done", "gave_up"
 MAX_ATTEMPTS: Final = 12
 """About ten hours of tries (1, 2, 4 … 60 minutes apart) before a row is given up."""
@@ -130,11 +132,17 @@ def claim_slack_erasures(
 
 
 def finish_slack_erasure(uow: UnitOfWork, clock: Clock, task_id: int) -> None:
+    """Mark the claimed row done; a digest row queued again while it was worked on (its lease
+    replaced by "due now": another customer it names was erased meanwhile) stays pending."""
+    now = clock.now()
     with uow:
         uow.session.execute(
             update(SlackErasure)
-            .where(col(SlackErasure.id) == task_id)
-            .values(status=DONE, done_at=clock.now(), last_error=None)
+            .where(
+                col(SlackErasure.id) == task_id,
+                (col(SlackErasure.scope) != DIGEST) | (col(SlackErasure.next_attempt_at) > now),
+            )
+            .values(status=DONE, done_at=now, last_error=None)
         )
 
 

@@ -36,6 +36,7 @@ from handlers.slack import (
     cmd_poster,
     crm_command,
     digest_actions,
+    digest_post,
     home,
     job_reports,
     shortcuts,
@@ -95,6 +96,7 @@ def build_app(deps: SlackDeps) -> tuple[AsyncApp, alerts.AlertPoster | None]:
         poster = alerts.AlertPoster(deps, client, settings.slack_team_channel)
         poster.subscribe(deps.ctx.bus)
         job_reports.JobReporter(deps, client, settings.slack_team_channel).subscribe(deps.ctx.bus)
+        digest_post.DigestPoster(deps, client, settings.slack_team_channel).subscribe(deps.ctx.bus)
         alert_actions.AlertActions(deps, poster).register(app)
     else:
         log.warning("SLACK_TEAM_CHANNEL is not set: no real-time alerts will be posted")

@@ -1,4 +1,5 @@
-"""Posting the daily digest to SLACK_TEAM_CHANNEL: the scheduled job, `retention-bot digest`, `/crm digest`.
+"""Posting the daily digest to SLACK_TEAM_CHANNEL: the scheduled job's `DigestDue` (bot/jobs/digest.py),
+`retention-bot digest`, `/crm digest`.
 
 All three share the scheduler's claim (job `digest`, period = local day): the job posts once per
 day; an explicit request posts if the day is unclaimed, otherwise (when forced) updates the day's
@@ -17,17 +18,25 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.context import AppContext
+from bot.events import DigestDue, EventBus
 from bot.i18n import translator
 from bot.jobs.claims import STALE_AFTER, claim, finish
-from bot.jobs.schedule import DailySchedule
-from bot.jobs.scheduler import JobFailed, ScheduledJob
 from bot.services.digest import Digest, build_digest
 from bot.services.digest_chart import chart_title, digest_chart_png
-from bot.services.digest_record import JOB_NAME, DigestRecord, day_run, save_record
+from bot.services.digest_mentions import record_digest_mentions
+from bot.services.digest_record import (
+    JOB_NAME,
+    DigestFailure,
+    DigestRecord,
+    day_run,
+    record_failure,
+    save_record,
+)
+from handlers.slack import digest_redaction as redaction
 from handlers.slack.blocks import digest as blocks
+from handlers.slack.deps import SlackDeps
 from handlers.slack.notify import api_error, slack_fix
 from handlers.slack.people import TEAM_LANGUAGE
-from handlers.slack.web_client import close_client, slack_client
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +83,13 @@ class DigestPublisher:
         summary = f"{outcome} {digest.summary()}"
         detail = digest.record(channel, ts, charted).to_detail(summary)
         await asyncio.to_thread(save_record, self.ctx.uow(), day, detail)  # the post is known at once
+        await self.ctx.call(  # whom it names, for an erasure to redact them from it later
+            record_digest_mentions,
+            self.ctx.clock.now(),
+            channel=channel,
+            ts=ts,
+            mentions=redaction.mentions(digest, shown),
+        )
         fingerprint = digest.chart_fingerprint
         if charted != fingerprint and await self._chart(digest, channel, ts):
             detail = digest.record(channel, ts, fingerprint).to_detail(summary)
@@ -137,26 +153,27 @@ class DigestPublisher:
         return await self.publish(day)
 
 
-async def digest_job(ctx: AppContext, period: str) -> str:
-    """The scheduled job (already claimed for `period` by the scheduler)."""
-    channel = ctx.settings.slack_team_channel
-    assert channel is not None
-    # A client of its own: the scheduler runs without the Bolt app (--no-slack).
-    client = slack_client(ctx.settings, ctx.metrics.platform("slack"))
-    publisher = DigestPublisher(ctx, client, channel)
-    try:
-        published = await publisher.publish(date.fromisoformat(period))
-    except SlackApiError as exc:
-        error = api_error(exc)
-        raise JobFailed(f"Slack refused the digest: {error}", slack_fix(error)) from exc
-    finally:
-        await close_client(client)
-    return published.detail
+class DigestPoster:
+    """Delivers the scheduled digest (`DigestDue`, from the outbox): builds and posts it, or updates the
+    day's message an earlier try posted, and records in the day's run what came of it for the job to
+    read. A failure is recorded, not raised: the job's own tries (growing delays, the give-up report)
+    decide what happens next, as when the scheduler posted it itself."""
 
+    def __init__(self, deps: SlackDeps, client: AsyncWebClient, channel: str) -> None:
+        self.deps = deps
+        self.publisher = DigestPublisher(deps.ctx, client, channel)
 
-def scheduled_digest(ctx: AppContext) -> ScheduledJob | None:
-    """The daily digest at DIGEST_TIME in TIMEZONE; None without a Slack token and team channel."""
-    settings = ctx.settings
-    if settings.slack_bot_token is None or not settings.slack_team_channel:
-        return None
-    return ScheduledJob(JOB_NAME, DailySchedule(settings.digest_local_time, settings.tz), digest_job)
+    async def on_due(self, event: DigestDue) -> None:
+        try:
+            await self.publisher.publish(event.day)
+            return
+        except SlackApiError as exc:
+            error = api_error(exc)
+            failure = DigestFailure(event.attempt, f"Slack refused the digest: {error}", slack_fix(error))
+        except Exception as exc:  # handed to the job, which logs it and tries again
+            failure = DigestFailure(event.attempt, f"{type(exc).__name__}: {exc}")
+        ctx = self.deps.ctx
+        await ctx.call(record_failure, event.day, failure)
+
+    def subscribe(self, bus: EventBus) -> None:
+        bus.subscribe(DigestDue, self.on_due)

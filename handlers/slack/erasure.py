@@ -24,13 +24,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import CustomerErased, EventBus
+from bot.services.digest_mentions import erased_mentions, forget_mentions
 from bot.services.slack_erasures import (
+    DIGEST,
     MESSAGE,
     ErasureTask,
     claim_slack_erasures,
     finish_slack_erasure,
     retry_slack_erasure,
 )
+from handlers.slack import digest_redaction as redaction
 from handlers.slack.deps import SlackDeps
 from handlers.slack.notify import api_error, slack_fix
 
@@ -147,6 +150,8 @@ class SlackEraser:
 
     async def _erase(self, task: ErasureTask) -> tuple[int, int]:
         """Edit the app's messages of the task to "erased"; ask the other authors to delete theirs."""
+        if task.scope == DIGEST:
+            return await self._redact_digest(task), 0
         bot_id, bot_user = await self._identity()
         t = self.deps.team_t
         text = t.format("slack.erased")
@@ -178,6 +183,33 @@ class SlackEraser:
                     channel=user, text=their_t.format("slack.erased.delete_yours", link=link)
                 )
         return edited, len(authors)
+
+    async def _redact_digest(self, task: ErasureTask) -> int:
+        """Replace the erased customers' blocks and lines in a digest message and its "see all"
+        thread (the app's messages only); the rest of the digest stays as it was."""
+        ctx = self.deps.ctx
+        erased = await ctx.call(erased_mentions, channel=task.channel, ts=task.ts)
+        if not erased:
+            return 0
+        bot_id, bot_user = await self._identity()
+        text = self.deps.team_t.format("slack.digest.erased_customer")
+        edited = 0
+        for message in await self._messages(task):
+            own = (bot_id is not None and message.get("bot_id") == bot_id) or (
+                bot_user is not None and message.get("user") == bot_user
+            )
+            blocks = message.get("blocks") or []
+            redacted = redaction.redact(blocks, erased, text) if own else blocks
+            if redacted != blocks:
+                await self.client.chat_update(
+                    channel=task.channel,
+                    ts=str(message["ts"]),
+                    text=str(message.get("text") or ""),
+                    blocks=redacted,
+                )
+                edited += 1
+        await ctx.call(forget_mentions, channel=task.channel, ts=task.ts, customer_ids=list(erased))
+        return edited
 
     async def _messages(self, task: ErasureTask) -> list[dict[str, Any]]:
         """The message (scope `message`) or the message and its replies (`thread`)."""

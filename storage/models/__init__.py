@@ -4,7 +4,7 @@ from storage.models.customers import ChatIdentity, Customer, Interaction, LinkCo
 from storage.models.loyalty import Coupon, PointsEntry, Purchase, Redemption, Refund, Reward
 from storage.models.operations import ApiKey, AuditLog, JobRun, ProcessedUpdate, RiskSnapshot
 from storage.models.outbox import OutboxMessage
-from storage.models.privacy import SlackErasure, Suppression, SuppressionKey
+from storage.models.privacy import DigestMention, SlackErasure, Suppression, SuppressionKey
 from storage.models.support import FaqReply, FollowUp, Ticket, WinbackOffer
 from storage.models.surveys import SurveyCampaign, SurveyDispatch, SurveyResponse
 
@@ -14,6 +14,7 @@ __all__ = [
     "ChatIdentity",
     "Coupon",
     "Customer",
+    "DigestMention",
     "FaqReply",
     "FollowUp",
     "Interaction",

@@ -54,3 +54,21 @@ class SlackErasure(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+
+
+class DigestMention(SQLModel, table=True):
+    """A customer named in a posted digest message: what an erasure needs to find that message and
+    redact the customer from it. No name is kept, only the customer's id and the fingerprints of the
+    lines naming them (the name is gone from the database by the time the message is edited)."""
+
+    __tablename__ = "digest_mention"
+    __table_args__ = (UniqueConstraint("channel", "ts", "customer_id", name="uq_digest_mention"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    customer_id: int = Field(index=True)
+    lines: str = Field(default="")
+    """Space-separated fingerprints (sha256, 16 hex digits) of the lines of shared sections that name
+    the customer; their own blocks (an at-risk customer's) are found by block id."""
+    created_at: datetime = Field(default_factory=utcnow)
