@@ -17,6 +17,7 @@ and every path takes them in that order.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,7 +35,8 @@ from bot.services.audit import record_audit
 from bot.services.customers import follow_merges
 from bot.services.errors import AlreadyDone, AmbiguousCustomer, InvalidInput, SuppressedCustomer
 from bot.services.ledger import Balance, balance_at
-from bot.services.purchases import Refund, record_purchase, refund_order
+from bot.services.loyalty import lock_customer
+from bot.services.purchases import Refund, add_purchase, refund_order
 from bot.services.suppression import is_suppressed
 from bot.text.phone import InvalidPhoneNumber, normalize_phone
 from storage import repositories as repo
@@ -274,10 +276,13 @@ def _record_new(
     source: str,
     actor: str,
 ) -> LivePurchase:
-    """A purchase of an order id not recorded yet (the caller holds the order's key and checked)."""
+    """A purchase of an order id not recorded yet (the caller holds the order's key and checked).
+    The customer's ledger is read once, under its lock: for the tier and for the balance after."""
     with uow:
         assert customer.id is not None
-        recorded = record_purchase(
+        lock_customer(uow, customer.id)
+        ledger = list(repo.ledger_of(uow.session, customer.id))
+        recorded = add_purchase(
             uow,
             clock,
             rules,
@@ -290,8 +295,9 @@ def _record_new(
             quantity=quantity,
             source=source,
             actor=actor,
+            ledger=ledger,
         )
-        purchase = recorded.purchase
+        purchase, earned = recorded.purchase, recorded.earned
         record_audit(
             uow,
             actor=actor,
@@ -302,7 +308,9 @@ def _record_new(
             amount=str(amount),
             points=recorded.points,
         )
-        balance, earned = _after(uow, purchase)
+        if earned is not None and all(e is not earned for e in ledger):
+            ledger.append(earned)
+        balance = _balance_after(ledger, purchase, earned)
         if earned is not None:
             uow.emit(_points_notice(customer.id, purchase, earned, balance, tz))
         return LivePurchase(customer, purchase, recorded.points, balance, created=True)
@@ -427,19 +435,20 @@ def _replay(
 
 def _after(uow: UnitOfWork, purchase: Purchase) -> tuple[Balance, PointsEntry | None]:
     """The owner's points as they stood right after the purchase was recorded (so a repeat answers
-    the same), and the purchase's own points entry. The ledger counts up to that entry (one
-    customer's entries are written under its lock, so ids follow that order); for a purchase that
-    earned nothing, up to its time."""
+    the same), and the purchase's own points entry."""
     ledger = repo.ledger_of(uow.session, purchase.customer_id)
     earned = next((e for e in ledger if e.purchase_id == purchase.id and e.kind == "earn"), None)
+    return _balance_after(ledger, purchase, earned), earned
+
+
+def _balance_after(ledger: Sequence[PointsEntry], purchase: Purchase, earned: PointsEntry | None) -> Balance:
+    """The balance in `ledger` (one customer's entries) right after the purchase: up to its entry
+    `earned` (one customer's entries are written under its lock, so ids follow that order); for a
+    purchase that earned nothing, up to its time."""
     if earned is None:
-        return balance_at(
-            [e for e in ledger if e.created_at <= purchase.created_at], purchase.created_at
-        ), None
+        return balance_at([e for e in ledger if e.created_at <= purchase.created_at], purchase.created_at)
     assert earned.id is not None
-    return balance_at(
-        [e for e in ledger if e.id is not None and e.id <= earned.id], earned.created_at
-    ), earned
+    return balance_at([e for e in ledger if e.id is not None and e.id <= earned.id], earned.created_at)
 
 
 def _points_notice(
