@@ -103,7 +103,16 @@ def serve(kind: str, database_url: str, port: int, rules_file: str) -> None:
         settings = Settings(_env_file=None, database_url=database_url, retention_config=Path(rules_file))
         ctx = AppContext.from_settings(settings)
         app = build_web_app(ctx, api_routes(ctx), {})
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        loop="asyncio",  # as `retention-bot run`: its one asyncio loop, not uvloop
+        http="httptools",  # as `retention-bot run` (bot/web.py)
+    )
 
 
 def _seed(database_url: str) -> str:
