@@ -356,10 +356,11 @@ def run(databases: list[str] | None = None) -> str:
                 f"{CLIENTS} concurrent clients (aiohttp, this process), in {ROUNDS} alternating rounds, to "
                 f"{CUSTOMERS} existing customers, each purchase a new order id. Each server is its own "
                 "uvicorn process on loopback; the clients share the machine with it. retention-bot's "
-                "path per purchase: body limit, key lookup, rate limit (lifted for the run), validation, "
-                "customer match under the order's lock, the purchase, its points (tier read, ledger "
-                "entry), an audit row, the balance after it. The bare endpoint parses the JSON and "
-                "inserts one row in one transaction.",
+                "path per purchase: body limit, key lookup (a read transaction), rate limit (lifted "
+                "for the run), validation, then one write transaction: the order's and the customer's "
+                "locks, the order lookup, the customer match, the customer's ledger (for the tier and "
+                "the balance after), the purchase, its points entry, an audit row. The bare endpoint "
+                "parses the JSON and inserts one row in one transaction.",
                 width=100,
             ),
             "",

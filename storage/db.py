@@ -42,8 +42,9 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
 
 class _Writers:
     """This process's SQLite writers, one at a time, queued on a lock instead of in SQLite's busy
-    handler, which polls by sleeping (1, 2, 5 … up to 100 ms): with 50 requests at once most of a
-    purchase's latency was those sleeps, and the lock sat free between them. A writer takes the lock
+    handler, which polls by sleeping (1, 2, 5 … up to 100 ms): the thread that had just committed
+    got straight back in while the others slept ever longer, and the lock sat free between their
+    tries (tests/services/test_sqlite_writers.py). A writer takes the lock
     at BEGIN IMMEDIATE and gives it back once its COMMIT or ROLLBACK returned, so the next one
     starts the moment it can. Writers in other processes still meet in the busy handler.
 
