@@ -67,5 +67,7 @@ class _Server(uvicorn.Server):
 
 
 def build_server(app: Starlette, host: str, port: int) -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", access_log=False, http="httptools"
+    )
     return _Server(config)

@@ -17,6 +17,7 @@ and every path takes them in that order.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -34,7 +35,8 @@ from bot.services.audit import record_audit
 from bot.services.customers import follow_merges
 from bot.services.errors import AlreadyDone, AmbiguousCustomer, InvalidInput, SuppressedCustomer
 from bot.services.ledger import Balance, balance_at
-from bot.services.purchases import Refund, record_purchase, refund_order
+from bot.services.loyalty import lock_customer
+from bot.services.purchases import Refund, add_purchase, refund_order
 from bot.services.suppression import is_suppressed
 from bot.text.phone import InvalidPhoneNumber, normalize_phone
 from storage import repositories as repo
@@ -63,6 +65,37 @@ class CustomerRef:
 
 
 @dataclass(frozen=True)
+class _Sale:
+    """What the till or the shop sent about one order (checked: see `_sale`)."""
+
+    order_id: str
+    amount: Decimal
+    currency: str | None
+    purchased_on: date | None
+    quantity: int | None
+    source: str
+    actor: str
+
+
+def _sale(
+    order_id: str,
+    amount: Decimal,
+    currency: str | None,
+    purchased_on: date | None,
+    quantity: int | None,
+    source: str,
+    actor: str | None,
+) -> _Sale:
+    if not order_id.strip() or len(order_id) > 64:
+        raise InvalidInput("an order id needs 1 to 64 characters")
+    if amount < 0:
+        raise InvalidInput("an amount cannot be negative (refunds go through the refunds route)")
+    if amount > MAX_AMOUNT:
+        raise InvalidInput(f"an amount can be at most {MAX_AMOUNT:,}")
+    return _Sale(order_id, amount, currency, purchased_on, quantity, source, actor or source)
+
+
+@dataclass(frozen=True)
 class LivePurchase:
     customer: Customer
     purchase: Purchase
@@ -82,11 +115,21 @@ class LiveRefund:
     """The customer's points right after the refund."""
 
 
-def _customer_keys(customer_id: str | None, phone: str | None, email: str | None) -> list[str]:
+def _hold(
+    uow: UnitOfWork,
+    *,
+    customer_id: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    order_id: str | None = None,
+) -> None:
+    """Hold the customer's identifiers and the order id until the unit of work ends
+    (storage.locks.hold_keys). Customer keys ("c:…") sort before order keys ("o:…")."""
     keys = [f"c:id:{customer_id}"] if customer_id else []
     keys += [f"c:phone:{phone}"] if phone else []
     keys += [f"c:email:{email.lower()}"] if email else []
-    return keys
+    keys += [f"o:{order_id}"] if order_id else []
+    hold_keys(uow, *keys)
 
 
 def _normal_phone(phone: str | None, default_region: str) -> str | None:
@@ -161,7 +204,7 @@ def find_or_create_customer(
     email = email.strip() if email else None
     now = clock.now()
     with uow:
-        hold_keys(uow, *_customer_keys(customer_id, e164, email))
+        _hold(uow, customer_id=customer_id, phone=e164, email=email)
         customer = match_customer(
             uow, customer_id=customer_id, phone=e164, email=email, default_region=default_region
         )
@@ -235,74 +278,54 @@ def record_live_purchase(
     (`created` False, the same points and balance); with another customer or amount it raises
     OrderConflict. Nothing changes either way.
     """
-    _check_order(order_id, amount)
-    actor = actor or source
+    sale = _sale(order_id, amount, currency, purchased_on, quantity, source, actor)
     with uow:
-        hold_keys(uow, f"o:{order_id}")
+        _hold(uow, order_id=sale.order_id)
         customer = follow_merges(uow, customer)
-        existing = repo.purchase_by_order_id(uow.session, order_id)
+        existing = repo.purchase_by_order_id(uow.session, sale.order_id)
         if existing is not None:
-            return _replay(uow, clock, existing, customer, amount, actor)
-        return _record_new(
-            uow,
-            clock,
-            rules,
-            tz,
-            customer=customer,
-            order_id=order_id,
-            amount=amount,
-            currency=currency,
-            purchased_on=purchased_on,
-            quantity=quantity,
-            source=source,
-            actor=actor,
-        )
+            return _replay(uow, clock, existing, customer, sale)
+        return _record_new(uow, clock, rules, tz, customer, sale)
 
 
 def _record_new(
-    uow: UnitOfWork,
-    clock: Clock,
-    rules: BusinessRules,
-    tz: ZoneInfo,
-    *,
-    customer: Customer,
-    order_id: str,
-    amount: Decimal,
-    currency: str | None,
-    purchased_on: date | None,
-    quantity: int | None,
-    source: str,
-    actor: str,
+    uow: UnitOfWork, clock: Clock, rules: BusinessRules, tz: ZoneInfo, customer: Customer, sale: _Sale
 ) -> LivePurchase:
-    """A purchase of an order id not recorded yet (the caller holds the order's key and checked)."""
+    """A purchase of an order id not recorded yet (the caller holds the order's key and checked).
+    The customer's ledger is read once, under its lock: for the tier and for the balance after."""
     with uow:
         assert customer.id is not None
-        recorded = record_purchase(
+        lock_customer(uow, customer.id)
+        ledger = list(repo.ledger_of(uow.session, customer.id))
+        recorded = add_purchase(
             uow,
             clock,
             rules,
             tz,
             customer_id=customer.id,
-            amount=amount,
-            purchased_on=purchased_on,
-            order_id=order_id,
-            currency=currency,
-            quantity=quantity,
-            source=source,
-            actor=actor,
+            amount=sale.amount,
+            purchased_on=sale.purchased_on,
+            order_id=sale.order_id,
+            currency=sale.currency,
+            quantity=sale.quantity,
+            source=sale.source,
+            actor=sale.actor,
+            ledger=ledger,
         )
-        purchase = recorded.purchase
+        purchase, earned = recorded.purchase, recorded.earned
         record_audit(
             uow,
-            actor=actor,
+            actor=sale.actor,
             action="purchase.record",
             at=purchase.created_at,
             customer_id=customer.id,
-            order_id=order_id,
-            amount=str(amount),
+            order_id=sale.order_id,
+            amount=str(sale.amount),
             points=recorded.points,
         )
-        balance, earned = _after(uow, purchase)
+        if earned is not None and all(e is not earned for e in ledger):
+            ledger.append(earned)
+        balance = _balance_after(ledger, purchase, earned)
         if earned is not None:
             uow.emit(_points_notice(customer.id, purchase, earned, balance, tz))
         return LivePurchase(customer, purchase, recorded.points, balance, created=True)
@@ -326,18 +349,18 @@ def record_live_purchase_for(
 ) -> LivePurchase:
     """`record_live_purchase` for a customer given by identifiers: a repeat of an order id is
     answered before any customer is matched or created."""
-    _check_order(order_id, amount)
+    sale = _sale(order_id, amount, currency, purchased_on, quantity, source, actor)
     e164 = _normal_phone(who.phone, default_region)
     with uow:
-        hold_keys(uow, *_customer_keys(who.customer_id, e164, who.email), f"o:{order_id}")
-        existing = repo.purchase_by_order_id(uow.session, order_id)
+        _hold(uow, customer_id=who.customer_id, phone=e164, email=who.email, order_id=sale.order_id)
+        existing = repo.purchase_by_order_id(uow.session, sale.order_id)
         if existing is not None:
             named = match_customer(
                 uow, customer_id=who.customer_id, phone=e164, email=who.email, default_region=default_region
             )
             if named is None:
                 raise OrderConflict(f"order {order_id} was recorded for another customer; nothing changed")
-            return _replay(uow, clock, existing, named, amount, actor or source)
+            return _replay(uow, clock, existing, named, sale)
         customer = find_or_create_customer(
             uow,
             clock,
@@ -349,20 +372,7 @@ def record_live_purchase_for(
             source=source,
             actor=actor,
         )
-        return _record_new(
-            uow,
-            clock,
-            rules,
-            tz,
-            customer=customer,
-            order_id=order_id,
-            amount=amount,
-            currency=currency,
-            purchased_on=purchased_on,
-            quantity=quantity,
-            source=source,
-            actor=actor or source,
-        )
+        return _record_new(uow, clock, rules, tz, customer, sale)
 
 
 def record_live_refund(
@@ -393,30 +403,21 @@ def record_live_refund(
         return LiveRefund(follow_merges(uow, customer), refund, balance)
 
 
-def _check_order(order_id: str, amount: Decimal) -> None:
-    if not order_id.strip() or len(order_id) > 64:
-        raise InvalidInput("an order id needs 1 to 64 characters")
-    if amount < 0:
-        raise InvalidInput("an amount cannot be negative (refunds go through the refunds route)")
-    if amount > MAX_AMOUNT:
-        raise InvalidInput(f"an amount can be at most {MAX_AMOUNT:,}")
-
-
 def _replay(
-    uow: UnitOfWork, clock: Clock, existing: Purchase, customer: Customer, amount: Decimal, actor: str
+    uow: UnitOfWork, clock: Clock, existing: Purchase, customer: Customer, sale: _Sale
 ) -> LivePurchase:
     """The first answer for a repeated order id (the repeat itself is audited, nothing else is written)."""
     owner = repo.customer_by_id(uow.session, existing.customer_id)
     assert owner is not None
     owner = follow_merges(uow, owner)
-    if owner.id != follow_merges(uow, customer).id or existing.amount != amount:
+    if owner.id != follow_merges(uow, customer).id or existing.amount != sale.amount:
         raise OrderConflict(
             f"order {existing.order_id} was recorded before with another customer or amount; nothing changed"
         )
     balance, earned = _after(uow, existing)
     record_audit(
         uow,
-        actor=actor,
+        actor=sale.actor,
         action="purchase.repeat",
         at=clock.now(),
         customer_id=owner.id,
@@ -427,19 +428,20 @@ def _replay(
 
 def _after(uow: UnitOfWork, purchase: Purchase) -> tuple[Balance, PointsEntry | None]:
     """The owner's points as they stood right after the purchase was recorded (so a repeat answers
-    the same), and the purchase's own points entry. The ledger counts up to that entry (one
-    customer's entries are written under its lock, so ids follow that order); for a purchase that
-    earned nothing, up to its time."""
+    the same), and the purchase's own points entry."""
     ledger = repo.ledger_of(uow.session, purchase.customer_id)
     earned = next((e for e in ledger if e.purchase_id == purchase.id and e.kind == "earn"), None)
+    return _balance_after(ledger, purchase, earned), earned
+
+
+def _balance_after(ledger: Sequence[PointsEntry], purchase: Purchase, earned: PointsEntry | None) -> Balance:
+    """The balance in `ledger` (one customer's entries) right after the purchase: up to its entry
+    `earned` (one customer's entries are written under its lock, so ids follow that order); for a
+    purchase that earned nothing, up to its time."""
     if earned is None:
-        return balance_at(
-            [e for e in ledger if e.created_at <= purchase.created_at], purchase.created_at
-        ), None
+        return balance_at([e for e in ledger if e.created_at <= purchase.created_at], purchase.created_at)
     assert earned.id is not None
-    return balance_at(
-        [e for e in ledger if e.id is not None and e.id <= earned.id], earned.created_at
-    ), earned
+    return balance_at([e for e in ledger if e.id is not None and e.id <= earned.id], earned.created_at)
 
 
 def _points_notice(
@@ -477,7 +479,7 @@ def put_customer(
     value: created?"""
     now = clock.now()
     with uow:
-        hold_keys(uow, *_customer_keys(record.customer_id, None, None))
+        _hold(uow, customer_id=record.customer_id)
         found = repo.customer_by_external_id(uow.session, record.customer_id)
         if found is None:
             customer = _new_customer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -134,8 +135,12 @@ def debit_points(
 
 
 def lock_customer(uow: UnitOfWork, customer_id: int) -> Customer:
-    """Serialise balance changes per customer (row lock on PostgreSQL; SQLite's writer lock is global)."""
-    customer = repo.customer_by_id(uow.session, customer_id, for_update=True)
+    """Serialise balance changes per customer (row lock on PostgreSQL; SQLite's writer lock is global,
+    so there the customer comes from the session if it is loaded already: no query)."""
+    if uow.dialect == "postgresql":
+        customer = repo.customer_by_id(uow.session, customer_id, for_update=True)
+    else:
+        customer = uow.session.get(Customer, customer_id)
     if customer is None:
         raise CustomerNotFound(str(customer_id))
     return customer
@@ -147,13 +152,22 @@ def current_balance(uow: UnitOfWork, clock: Clock, customer_id: int) -> Balance:
 
 
 def tier_status(
-    uow: UnitOfWork, clock: Clock, rules: BusinessRules, customer_id: int, tz: ZoneInfo
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    customer_id: int,
+    tz: ZoneInfo,
+    *,
+    ledger: Sequence[PointsEntry] | None = None,
 ) -> TierStatus:
-    """The customer's tier from what they earned (or spent) in the configured window."""
+    """The customer's tier from what they earned (or spent) in the configured window. `ledger`:
+    the customer's points entries if the caller read them already (points basis: no query)."""
     since = tier_window_start(rules, clock.now(), tz)
     with uow:
         total: int | Decimal
-        if rules.tiers.basis == "points":
+        if rules.tiers.basis == "points" and ledger is not None:
+            total = sum(e.delta for e in ledger if e.kind in EARNED_KINDS and e.created_at >= since)
+        elif rules.tiers.basis == "points":
             total = uow.session.exec(
                 select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
                     PointsEntry.customer_id == customer_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -32,6 +33,8 @@ class RecordedPurchase:
     points: int
     created: bool
     """False when the order id was already recorded (a replay): nothing changed."""
+    earned: PointsEntry | None = None
+    """The points entry it created (None without points, or for a replay)."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,52 @@ def record_purchase(
     if amount < 0:
         raise InvalidInput("an amount cannot be negative (refunds go through /crm refund)")
     order_id = order_id or new_order_id()
-    now = clock.now()
     with uow:
         existing = repo.purchase_by_order_id(uow.session, order_id)
         if existing is not None:
             return RecordedPurchase(existing, 0, created=False)
         lock_customer(uow, customer_id)
+        return add_purchase(
+            uow,
+            clock,
+            rules,
+            tz,
+            customer_id=customer_id,
+            amount=amount,
+            purchased_on=purchased_on,
+            order_id=order_id,
+            currency=currency,
+            quantity=quantity,
+            note=note,
+            source=source,
+            actor=actor,
+            award_points=award_points,
+        )
+
+
+def add_purchase(
+    uow: UnitOfWork,
+    clock: Clock,
+    rules: BusinessRules,
+    tz: ZoneInfo,
+    *,
+    customer_id: int,
+    amount: Decimal,
+    order_id: str,
+    purchased_on: date | None = None,
+    currency: str | None = None,
+    quantity: int | None = None,
+    note: str = "",
+    source: str = "slack",
+    actor: str = "system",
+    award_points: bool = True,
+    ledger: Sequence[PointsEntry] | None = None,
+) -> RecordedPurchase:
+    """`record_purchase` for a caller that checked the order id is new and holds the customer's
+    lock: insert the purchase and credit its points. `ledger`: the customer's points entries as
+    read under that lock, if the caller has them (the tier is then counted from them, not queried)."""
+    now = clock.now()
+    with uow:
         purchase = Purchase(
             customer_id=customer_id,
             order_id=order_id,
@@ -93,22 +136,23 @@ def record_purchase(
         uow.flush()
         points = 0
         if award_points:
-            multiplier = tier_status(uow, clock, rules, customer_id, tz).tier.multiplier
+            multiplier = tier_status(uow, clock, rules, customer_id, tz, ledger=ledger).tier.multiplier
             points = points_for_amount(amount, rules, multiplier)
-            if points > 0:
-                credit_points(
-                    uow,
-                    clock,
-                    rules,
-                    customer_id=customer_id,
-                    points=points,
-                    kind="earn",
-                    reason=f"purchase {order_id}",
-                    actor=actor,
-                    idempotency_key=f"earn:{order_id}",
-                    purchase_id=purchase.id,
-                )
-        return RecordedPurchase(purchase, points, created=True)
+        earned = None
+        if points > 0:
+            earned, _ = credit_points(
+                uow,
+                clock,
+                rules,
+                customer_id=customer_id,
+                points=points,
+                kind="earn",
+                reason=f"purchase {order_id}",
+                actor=actor,
+                idempotency_key=f"earn:{order_id}",
+                purchase_id=purchase.id,
+            )
+        return RecordedPurchase(purchase, points, created=True, earned=earned)
 
 
 def refund_purchase(uow: UnitOfWork, clock: Clock, *, order_id: str, actor: str) -> Refund:

@@ -11,7 +11,7 @@ from datetime import tzinfo
 from typing import Literal
 
 from bot.services.coupons import CouponResult, CouponView, last_valid_day, lookup_coupon, redeem_coupon
-from handlers.api.endpoint import ApiCall, ApiError, Endpoint, Reply
+from handlers.api.endpoint import LOOKUP_ERRORS, ApiCall, ApiError, Endpoint, Reply
 from handlers.api.schemas import CouponDetailOut, CouponOut, CouponRefusedOut
 
 CODE = {"code": "The coupon code as printed or typed (case, spaces and dashes do not matter)."}
@@ -64,15 +64,13 @@ def refusal_text(view: CouponView, tz: tzinfo) -> str:
 
 
 async def show(call: ApiCall) -> Reply:
-    ctx = call.ctx
-    result = await ctx.call(lookup_coupon, ctx.clock, call.params["code"], actor=call.actor)
-    return Reply(200, coupon_detail_out(_found(result), ctx.settings.tz))
+    result = await call.run(lookup_coupon, call.params["code"])
+    return Reply(200, coupon_detail_out(_found(result), call.ctx.settings.tz))
 
 
 async def redeem(call: ApiCall) -> Reply:
-    ctx = call.ctx
-    tz = ctx.settings.tz
-    result = await ctx.call(redeem_coupon, ctx.clock, call.params["code"], actor=call.actor)
+    tz = call.ctx.settings.tz
+    result = await call.run(redeem_coupon, call.params["code"])
     view = _found(result)
     if result.done:
         return Reply(200, coupon_detail_out(view, tz))
@@ -92,7 +90,7 @@ ENDPOINTS = [
         "A coupon's state (issued, used, void, expired), whose it is and what it is worth",
         show,
         responses={200: CouponDetailOut},
-        errors=(400, 401, 404, 429),
+        errors=LOOKUP_ERRORS,
         params=CODE,
     ),
     Endpoint(
@@ -102,7 +100,7 @@ ENDPOINTS = [
         "void, expired: its last valid day)",
         redeem,
         responses={200: CouponDetailOut, 409: CouponRefusedOut},
-        errors=(400, 401, 404, 429),
+        errors=LOOKUP_ERRORS,
         params=CODE,
     ),
 ]

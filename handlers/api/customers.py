@@ -8,7 +8,7 @@ from bot.importing.records import CustomerRecord
 from bot.services.customer_status import CustomerStatus, customer_status
 from bot.services.ingest import put_customer
 from handlers.api.coupons import coupon_out
-from handlers.api.endpoint import ApiCall, Endpoint, Reply
+from handlers.api.endpoint import LOOKUP_ERRORS, ApiCall, Endpoint, Reply
 from handlers.api.schemas import CustomerIn, CustomerOut
 
 CUSTOMER_ID = {"customer_id": "The business's own customer id (a merged id means the customer it went into)."}
@@ -27,22 +27,18 @@ def customer_out(status: CustomerStatus, tz: tzinfo) -> CustomerOut:
     )
 
 
-async def show(call: ApiCall) -> Reply:
+async def _status(call: ApiCall, customer_id: str) -> CustomerOut:
     ctx = call.ctx
-    status = await ctx.call(
-        customer_status,
-        ctx.clock,
-        ctx.rules,
-        ctx.settings.tz,
-        customer_id=call.params["customer_id"],
-        actor=call.actor,
-    )
-    return Reply(200, customer_out(status, ctx.settings.tz))
+    status = await call.run(customer_status, ctx.rules, ctx.settings.tz, customer_id=customer_id)
+    return customer_out(status, ctx.settings.tz)
+
+
+async def show(call: ApiCall) -> Reply:
+    return Reply(200, await _status(call, call.params["customer_id"]))
 
 
 async def put(call: ApiCall) -> Reply:
     body: CustomerIn = call.body
-    ctx = call.ctx
     record = CustomerRecord(
         customer_id=call.params["customer_id"],
         name=" ".join(body.name.split()) or None if body.name else None,
@@ -52,16 +48,8 @@ async def put(call: ApiCall) -> Reply:
         language=body.language,  # type: ignore[arg-type]  # checked by parse_language
         tags=body.tags or (),
     )
-    _, created = await ctx.call(put_customer, ctx.clock, record, actor=call.actor)
-    status = await ctx.call(
-        customer_status,
-        ctx.clock,
-        ctx.rules,
-        ctx.settings.tz,
-        customer_id=record.customer_id,
-        actor=call.actor,
-    )
-    return Reply(201 if created else 200, customer_out(status, ctx.settings.tz))
+    _, created = await call.run(put_customer, record)
+    return Reply(201 if created else 200, await _status(call, record.customer_id))
 
 
 ENDPOINTS = [
@@ -71,7 +59,7 @@ ENDPOINTS = [
         "A customer's points, pending points, tier, segment, stage and open coupons",
         show,
         responses={200: CustomerOut},
-        errors=(400, 401, 404, 429),
+        errors=LOOKUP_ERRORS,
         params=CUSTOMER_ID,
     ),
     Endpoint(

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -36,9 +36,12 @@ from handlers.api.ratelimit import RateLimiter
 from handlers.api.schemas import ErrorOut
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _NOT_FOUND: Final = (CustomerNotFound, OrderNotFound)
 _CONFLICT: Final = (AlreadyDone, AmbiguousCustomer, RefundTooLarge, SuppressedCustomer)
+LOOKUP_ERRORS: Final = (400, 401, 404, 429)
+"""The errors of a GET or POST by a path parameter, without a body."""
 ERROR_TEXT: Final = {
     400: "the request is not valid",
     401: "a valid API key is needed: Authorization: Bearer KEY",
@@ -71,6 +74,10 @@ class ApiCall:
     @property
     def actor(self) -> str:
         return f"api:{self.key_name}"
+
+    async def run(self, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`service(uow, clock, *args, actor=<this key>, **kwargs)` in a worker thread (ctx.call)."""
+        return await self.ctx.call(service, self.ctx.clock, *args, actor=self.actor, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from bot.clock import ManualClock
+from bot.config.rules import BusinessRules, TierRules
 from bot.context import AppContext
 from bot.events import CustomerNotice
 from bot.services.errors import AlreadyDone, RefundTooLarge
@@ -93,3 +96,20 @@ def test_partial_refunds_take_back_points_in_proportion(ctx: AppContext) -> None
     assert rest.refund.purchase.refunded_at is not None
     with pytest.raises(AlreadyDone):
         refund(Decimal("1"))
+
+
+def test_a_live_purchase_earns_at_the_tier_its_customer_reached_within_the_window(
+    ctx: AppContext, clock: ManualClock
+) -> None:
+    who = CustomerRef(customer_id="C1")
+    assert _buy(ctx, who, "A-1", "600").points == 600  # Member: ×1
+    assert _buy(ctx, who, "A-2", "100").points == 125  # Silver after 500 earned: ×1.25
+    clock.advance(timedelta(days=366))  # the first two purchases leave the rolling year
+    assert _buy(ctx, who, "A-3", "100").points == 100
+    done = _buy(ctx, who, "A-4", "100")
+    assert done.points == 100 and done.balance.spendable == 200  # the first year's points expired
+
+
+def test_on_the_spend_basis_the_purchase_itself_counts_towards_its_tier(ctx: AppContext) -> None:
+    ctx.rules = BusinessRules(tiers=TierRules(basis="spend"))
+    assert _buy(ctx, CustomerRef(customer_id="C1"), "S-1", "600").points == 750  # 600 spent: Silver
