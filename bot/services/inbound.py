@@ -10,9 +10,26 @@ from typing import Final
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.inbound_claim import InboundClaim, InboundReplayed, carrying, current_claim, set_claim
 from storage.models import ProcessedUpdate
 from storage.uow import UnitOfWork
 from storage.upsert import insert_ignore
+
+__all__ = [
+    "FORGET_BATCH",
+    "REPLAY_GUARDS",
+    "REPLAY_WINDOW",
+    "InboundClaim",
+    "InboundReplayed",
+    "carrying",
+    "claim_inbound",
+    "claim_inbound_many",
+    "current_claim",
+    "forget_replay_guards",
+    "set_claim",
+]
+"""The claim an update's handlers carry to its first effect is storage/inbound_claim.py's; the
+adapters take it from here."""
 
 REPLAY_WINDOW: Final = timedelta(days=3)
 """How long the claim of a Telegram update or Slack event is kept. Telegram redelivers an update
