@@ -26,7 +26,7 @@ from handlers.telegram.polling import Poller
 from handlers.telegram.processor import PerChatUpdateProcessor
 from handlers.telegram.profile import set_descriptions
 from handlers.telegram.surveys import Subscription
-from handlers.telegram.webhook import webhook_route
+from handlers.telegram.webhook import Handled, webhook_route
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,13 @@ class TelegramComponent:
             processor = self.application.update_processor
             assert isinstance(processor, PerChatUpdateProcessor)
             processor.done = self.poller.done
-        self.routes: list[BaseRoute] = (
-            [webhook_route(self.webhook_url, self._secret, self.application)] if self.webhook_url else []
-        )
+        self.routes: list[BaseRoute] = []
+        if self.webhook_url:
+            handled = Handled()
+            processor = self.application.update_processor
+            assert isinstance(processor, PerChatUpdateProcessor)
+            processor.done = handled.done
+            self.routes = [webhook_route(self.webhook_url, self._secret, self.application, handled)]
         self._subscriptions: list[Subscription] = [
             *surveys.subscriptions(self.deps),
             *notifications.subscriptions(self.deps),
