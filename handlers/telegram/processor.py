@@ -53,11 +53,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         lock, users = self._chats.get(key, (asyncio.Lock(), 0))
         self._chats[key] = (lock, users + 1)
         try:
-            async with lock, self._limit:
-                started = time.perf_counter()
-                with carrying(None):  # this update's own slot: the gate fills it
-                    await coroutine
-                    claim = current_claim()
+            async with lock:
+                async with self._limit:
+                    started = time.perf_counter()
+                    with carrying(None):  # this update's own slot: the gate fills it
+                        await coroutine
+                        claim = current_claim()
+                # Outside the limit: waiting for the next group commit takes no other update's turn.
                 if claim is not None and claim.pending and self.record is not None:
                     await self.record(claim)
                 if self._observe is not None:
