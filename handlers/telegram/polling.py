@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from handlers.telegram.context import TelegramApp
 
@@ -105,13 +105,13 @@ class Poller:
                     limit=LIMIT,
                     allowed_updates=self._allowed,
                 )
-            except (InvalidToken, Conflict) as exc:
+            except InvalidToken as exc:
                 log.error("polling stopped: %s", exc)
-                raise
+                return
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
-            except TelegramError as exc:
+            except TelegramError as exc:  # a network error, 5xx, or 409 (another poller, a webhook)
                 if not self._running:
                     return
                 failures += 1

@@ -190,6 +190,11 @@ class Interactions:
             task.add_done_callback(self._retrying.discard)
         return response
 
+    def cancel_retries(self) -> None:
+        """Forget the automatic retries still waiting (the sandbox is stopping)."""
+        for task in list(self._retrying):
+            task.cancel()
+
     async def _try_event(
         self, event_id: str, number: int, headers: Mapping[str, str], signing: Signing | None
     ) -> AppResponse:
