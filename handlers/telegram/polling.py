@@ -7,11 +7,11 @@ update still being handled (the processor reports each one `done`, after its cla
 so after a crash Telegram redelivers every update whose effect was not committed; the gate stops
 the ones that were (handlers/telegram/gate.py).
 
-Asking from the oldest update in hand returns the ones in hand again. They are skipped, and the
-poller only asks again when half a batch of room has been confirmed (or, with nothing new coming,
-after a short pause), so re-reading them costs little. An update still in hand after
-`STUCK_AFTER` seconds is confirmed anyway, so one stuck handler never stops the bot hearing the
-others (its at-least-once guarantee then rests on its own claim).
+Asking from the oldest update in hand returns the ones in hand again. They are skipped before they
+are parsed, and the poller asks again only when at most half a batch is in hand (after nothing new
+came: when one is done, or after a short pause), so re-reading them costs little. An update still
+in hand after `STUCK_AFTER` seconds is confirmed anyway, so one stuck handler never stops the bot
+hearing the others (its at-least-once guarantee then rests on its own claim).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from telegram import Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 LIMIT: Final = 100
 """Updates per getUpdates (Telegram's maximum)."""
 ROOM: Final = LIMIT // 2
-"""Ask again once this many of the updates in hand were confirmed."""
+"""Ask again once at most this many updates are in hand."""
 PAUSE: Final = 0.25
 """With only updates in hand coming back, wait this long (or for one to be done) before asking again."""
 STUCK_AFTER: Final = 30.0
@@ -94,17 +94,25 @@ class Poller:
         except TelegramError as exc:  # the gate stops them when they come back
             log.info("could not confirm the last updates (they will come back and be skipped): %s", exc)
 
+    async def _fetch(self) -> list[dict[str, Any]]:
+        """getUpdates from the oldest update in hand, as JSON: the ones in hand come back and are
+        skipped before python-telegram-bot parses them (`Bot.get_updates` would parse them all)."""
+        bot = self._application.bot
+        data: dict[str, Any] = {"timeout": self._timeout, "limit": LIMIT, "allowed_updates": self._allowed}
+        offset = self.offset()
+        if offset:
+            data["offset"] = offset
+        read_timeout = (bot.request.read_timeout or 0) + self._timeout  # as Bot.get_updates does
+        result = await bot._post("getUpdates", data, read_timeout=read_timeout)  # the JSON, unparsed
+        return [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
+
     async def _loop(self) -> None:
         queue = self._application.update_queue
+        bot = self._application.bot
         failures = 0
         while self._running:
             try:
-                updates = await self._application.bot.get_updates(
-                    offset=self.offset() or None,
-                    timeout=self._timeout,
-                    limit=LIMIT,
-                    allowed_updates=self._allowed,
-                )
+                fetched = await self._fetch()
             except InvalidToken as exc:
                 log.error("polling stopped: %s", exc)
                 return
@@ -122,26 +130,22 @@ class Poller:
             if not self._running:
                 return  # what this call fetched stays unconfirmed: it comes again next time
             now = time.monotonic()
-            fresh = [update for update in updates if update.update_id >= self._next]
-            for update in fresh:
+            fresh = [item for item in fetched if int(item.get("update_id", -1)) >= self._next]
+            for item in fresh:
+                update = Update.de_json(item, bot)
+                bot.insert_callback_data(update)
                 self._in_hand[update.update_id] = now
                 await queue.put(update)
             if fresh:
-                self._next = fresh[-1].update_id + 1
-            if self._in_hand and not (fresh and self._span() <= ROOM):
-                await self._wait_for_room()
+                self._next = int(fresh[-1]["update_id"]) + 1
+            if self._in_hand and not (fresh and len(self._in_hand) <= ROOM):
+                await self._wait_for_room(bool(fresh))
 
-    def _span(self) -> int:
-        """How many updates the next getUpdates returns again (those from the oldest in hand on)."""
-        return self._next - self.offset() if self._in_hand else 0
-
-    async def _wait_for_room(self) -> None:
-        """Until something was done and at most half a batch is in hand, or for a short pause."""
+    async def _wait_for_room(self, got_new: bool) -> None:
+        """After new updates: until at most half a batch is in hand. After none (only the ones in
+        hand came back): until one is done. Either way for a short pause at most."""
         deadline = time.monotonic() + PAUSE
-        progressed = False
         while self._in_hand:
-            if progressed and self._span() <= ROOM:
-                return
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -150,7 +154,8 @@ class Poller:
                 await asyncio.wait_for(self._progress.wait(), left)
             except TimeoutError:
                 return
-            progressed = True
+            if not got_new or len(self._in_hand) <= ROOM:
+                return
 
 
 def _seconds(value: object) -> float:
