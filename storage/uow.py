@@ -7,6 +7,10 @@ The domain events a service records (`emit`) are written to the outbox table in 
 transaction, just before the commit (storage/outbox.py): an event exists if and only if what it
 talks about was committed, and a crash after the commit loses none of them. The route's
 `on_commit` then wakes the senders that deliver them.
+
+The claim of the inbound update or event being handled (storage/inbound_claim.py) is inserted by
+the first transaction of its request that commits a write or an event: the claim and its effect
+commit together.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from storage.db import READ_ONLY
+from storage.inbound_claim import InboundReplayed, commit_claim_with, insert_claims
 from storage.outbox import NOTHING, OutboxRoute, write_events
 
 log = logging.getLogger(__name__)
@@ -95,6 +100,11 @@ class UnitOfWork:
         try:
             if exc_type is None:
                 events = self._pending_events
+                claim = None if self._read_only else commit_claim_with(session, bool(events))
+                if claim is not None and not insert_claims(session, [claim]):
+                    session.rollback()  # another delivery of this update committed first
+                    claim.state = "replayed"
+                    raise InboundReplayed(claim)
                 route = self._outbox
                 written = (
                     write_events(
@@ -104,6 +114,8 @@ class UnitOfWork:
                     else NOTHING
                 )
                 session.commit()
+                if claim is not None:
+                    claim.state = "claimed"
                 self.committed_events.extend(events)
                 self.outbox_ids.extend(written.ids)
                 if written.rows and route.on_commit is not None:

@@ -1,7 +1,13 @@
-"""Before anything else happens to an inbound chat update: claim it (a replay does nothing), find the
-sender's customer and language, and put what they sent on the timeline.
+"""Before anything else happens to an inbound chat update: check that it was not handled before (a
+replay does nothing), find the sender's customer and language, and put what they sent on the
+timeline.
 
-This runs for every update, so it takes several updates at once (one transaction, three statements
+The update is not claimed here: its claim is committed with its effect (storage/inbound_claim.py),
+or, for an update that changed nothing, with the next batch (`finished`). What is written here is
+idempotent per update (the timeline note is keyed by the update), so a redelivered update that
+comes back after a crash does not double it.
+
+This runs for every update, so it takes several updates at once (one transaction, a few statements
 however many arrived together) and reads columns rather than ORM objects.
 """
 
@@ -12,17 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from bot.clock import Clock
 from bot.i18n import language_from_telegram, parse_language
 from bot.services.customer_chat import INTERACTION_TABLE, ChatSession, ChatUser, InboundNote
 from bot.services.customers import customer_for_chat
-from bot.services.inbound import claim_inbound_many
 from bot.services.interactions import MAX_TEXT
-from storage.models import ChatIdentity, Customer
+from storage.inbound_claim import InboundClaim, insert_claims
+from storage.models import ChatIdentity, Customer, ProcessedUpdate
 from storage.uow import UnitOfWork
 
 
@@ -37,17 +44,28 @@ class UpdateClaim:
 
 
 def begin_updates(
-    uow: UnitOfWork, clock: Clock, claims: Sequence[UpdateClaim], *, default_language: str
+    uow: UnitOfWork,
+    clock: Clock,
+    claims: Sequence[UpdateClaim],
+    *,
+    default_language: str,
+    finished: Sequence[InboundClaim] = (),
 ) -> list[ChatSession | None]:
-    """One session per claim, in order; None for an update handled before (a replay: do nothing)."""
+    """One session per claim, in order; None for an update handled before (a replay: do nothing).
+    `finished`: claims of updates handled without a write of their own, recorded now."""
+    now = clock.now()
     if not claims:
+        if finished:
+            with uow:
+                insert_claims(uow.session, finished)
         return []
     platform = claims[0].user.platform
     if any(claim.user.platform != platform for claim in claims):
         raise ValueError("claims of one batch come from one platform")
-    now = clock.now()
     with uow:
-        fresh = claim_inbound_many(uow, platform=platform, keys=[c.update_key for c in claims], now=now)
+        if finished:
+            insert_claims(uow.session, finished)
+        fresh = _unseen(uow, platform, [c.update_key for c in claims])
         senders = {c.user.user_id for c in claims if c.update_key in fresh}
         rows = _senders(uow, platform, senders) if senders else {}
         sessions: list[ChatSession | None] = []
@@ -74,8 +92,16 @@ def begin_updates(
                 .values(unreachable=False, updated_at=now)
             )
         if timeline:
-            uow.session.execute(insert(INTERACTION_TABLE), timeline)
+            # Keyed by the update (source_event_id): a redelivery after a crash adds no second note.
+            uow.session.execute(_NOTE[uow.dialect], timeline)
         return sessions
+
+
+def _unseen(uow: UnitOfWork, platform: str, keys: Sequence[str]) -> set[str]:
+    """The keys of updates not handled before (no claim committed for them)."""
+    wanted = list(dict.fromkeys(key[:128] for key in keys))
+    seen = set(uow.session.execute(_CLAIMED, {"platform": platform, "keys": wanted}).scalars())
+    return {key for key in keys if key[:128] not in seen}
 
 
 def begin_update(
@@ -110,6 +136,15 @@ _SENDERS = (
     )
 )
 """Built once: constructing a statement costs more than running this one."""
+
+_NOTE = {
+    "sqlite": sqlite.insert(INTERACTION_TABLE).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(INTERACTION_TABLE).on_conflict_do_nothing(),
+}
+_CLAIMED = sa_select(col(ProcessedUpdate.update_key)).where(
+    col(ProcessedUpdate.platform) == bindparam("platform"),
+    col(ProcessedUpdate.update_key).in_(bindparam("keys", expanding=True)),
+)
 
 
 def _senders(uow: UnitOfWork, platform: str, user_ids: set[str]) -> dict[str, Any]:

@@ -1,18 +1,34 @@
-"""At-most-once processing of inbound platform updates (Telegram update_id, Slack event_id), and
-forgetting those claims once no replay can bring the update back."""
+"""Exactly-once effects of inbound platform updates (Telegram update_id, Slack event_id): a claim
+committed with the effect (here for a service that claims its own key, storage/inbound_claim.py
+for the claim a request carries to its first effect), and forgetting those claims once no replay
+can bring the update back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
+from storage.inbound_claim import InboundClaim, InboundReplayed, carrying, current_claim, set_claim
 from storage.models import ProcessedUpdate
 from storage.uow import UnitOfWork
 from storage.upsert import insert_ignore
+
+__all__ = [
+    "FORGET_BATCH",
+    "REPLAY_GUARDS",
+    "REPLAY_WINDOW",
+    "InboundClaim",
+    "InboundReplayed",
+    "carrying",
+    "claim_inbound",
+    "current_claim",
+    "forget_replay_guards",
+    "set_claim",
+]
+"""The claim an update's handlers carry to its first effect is storage/inbound_claim.py's; the
+adapters take it from here."""
 
 REPLAY_WINDOW: Final = timedelta(days=3)
 """How long the claim of a Telegram update or Slack event is kept. Telegram redelivers an update
@@ -40,21 +56,6 @@ def claim_inbound(uow: UnitOfWork, *, platform: str, key: str, now: datetime) ->
             )
             == 1
         )
-
-
-def claim_inbound_many(uow: UnitOfWork, *, platform: str, keys: Sequence[str], now: datetime) -> set[str]:
-    """`claim_inbound` for several keys in one statement: the keys claimed now (the others were seen)."""
-    if not keys:
-        return set()
-    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
-    insert = postgresql.insert if uow.dialect == "postgresql" else sqlite.insert
-    # One statement with its parameters apart from it, so its compiled form is cached across calls.
-    statement = insert(table).on_conflict_do_nothing().returning(table.c.update_key)
-    rows = [
-        {"platform": platform, "update_key": key[:128], "processed_at": now} for key in dict.fromkeys(keys)
-    ]
-    with uow:
-        return {str(key) for key in uow.session.execute(statement, rows).scalars()}
 
 
 def forget_replay_guards(uow: UnitOfWork, *, before: datetime, limit: int = FORGET_BATCH) -> int:

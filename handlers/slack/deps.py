@@ -38,11 +38,14 @@ class Background:
         async with self._limit:
             await work
 
-    def spawn(self, work: Coroutine[Any, Any, None], *, name: str, urgent: bool = False) -> None:
+    def spawn(
+        self, work: Coroutine[Any, Any, None], *, name: str, urgent: bool = False
+    ) -> asyncio.Task[None]:
         """Run `work` soon; `urgent` skips the queue (opening a modal: its trigger_id lasts 3 s)."""
         task = asyncio.get_running_loop().create_task(work if urgent else self._limited(work), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
+        return task
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

@@ -17,6 +17,7 @@ from bot.services.errors import (
     NotAllowed,
     OrderNotFound,
 )
+from bot.services.inbound import InboundReplayed
 from handlers.slack.blocks.common import clip, escape, money
 from storage.models import Customer
 
@@ -67,6 +68,8 @@ async def answering(
     """Run `work`; tell the person what went wrong in words they can act on."""
     try:
         await work
+    except InboundReplayed as replay:  # another delivery of the same event did it: say nothing
+        log.info("slack: %s: %s", what, replay)
     except UsageError:
         await reply(usage() if usage else t.format("slack.error.generic"))
     except DomainError as error:

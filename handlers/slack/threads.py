@@ -1,15 +1,21 @@
 """Staff messages in an alert's thread: internal notes (never sent), or with SLACK_THREAD_RELAY=all,
 replies to the customer. Each Events API delivery is claimed by its event_id together with its
-effect, so Slack's retries (X-Slack-Retry-Num) change nothing."""
+effect, so Slack's retries (X-Slack-Retry-Num) change nothing.
+
+Slack is answered once the effect is committed (or after `ACK_BUDGET`, for a slow one, which then
+finishes in the background): a process that dies before the commit leaves the event unanswered,
+and Slack's retry does it then."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.faults import crash_point
 from bot.services.staff_actions import thread_message
 from bot.services.tickets import ticket_for_thread
 from handlers.slack.args import clean_input
@@ -19,6 +25,8 @@ from handlers.slack.replies import answering
 
 log = logging.getLogger(__name__)
 
+ACK_BUDGET: Final = 2.0
+"""Seconds the answer to Slack waits for the message's effect (Slack wants one within 3 s)."""
 STAFF_SUBTYPES = (None, "thread_broadcast")
 """Edits, deletions, joins and bot messages are not something a person said in the thread."""
 
@@ -39,7 +47,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def on_message(event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         if is_staff_thread_reply(event):
             key = f"event:{body.get('event_id') or event.get('client_msg_id') or event['ts']}"
-            deps.background.spawn(_handle(deps, client, event, key), name="thread-message")
+            task = deps.background.spawn(_handle(deps, client, event, key), name="thread-message")
+            await asyncio.wait({task}, timeout=ACK_BUDGET)
 
     app.event("message")(on_message)
 
@@ -58,6 +67,7 @@ async def _handle(deps: SlackDeps, client: AsyncWebClient, event: dict[str, Any]
     async def run() -> None:
         staff = await deps.staff(person)
         assert staff.id is not None
+        crash_point("slack.thread")  # a test seam (bot/faults.py): received, nothing committed
         outcome = await ctx.call(
             thread_message,
             ctx.clock,

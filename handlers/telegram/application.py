@@ -96,9 +96,11 @@ def _token(settings: Settings) -> str:
 
 
 def build_application(
-    ctx: AppContext, options: TelegramOptions = TelegramOptions(), *, polling: bool = True
+    ctx: AppContext, options: TelegramOptions = TelegramOptions()
 ) -> tuple[TelegramApp, TelegramDeps]:
-    """The Application with all handlers registered (not yet initialized) and what they share."""
+    """The Application with all handlers registered (not yet initialized) and what they share. It
+    has no Updater: the component polls with its own (handlers/telegram/polling.py) or takes
+    webhook requests."""
     settings = ctx.settings
     counts = ctx.metrics.platform("telegram")
     proxy = bot_api_proxy(settings)
@@ -114,9 +116,8 @@ def build_application(
             PerChatUpdateProcessor(options.concurrency, observe=options.observe, counts=counts)
         )
         .context_types(ContextTypes(context=ChatContext))
+        .updater(None)
     )
-    if not polling:
-        builder = builder.updater(None)
     application: TelegramApp = builder.build()
     deps = TelegramDeps(ctx, Outbox(ctx, application.bot, ServiceCalls(ctx)))
     for feature in FEATURES:

@@ -77,8 +77,9 @@ class ServiceCalls:
         """Log something the bot said, with the next service call."""
         self._notes.append(note)
         if self._flusher is None or self._flusher.done():
+            # A context of its own: the flush is no update's effect and must not carry its claim.
             self._flusher = asyncio.get_running_loop().create_task(
-                self._flush_later(), name="telegram-journal"
+                self._flush_later(), name="telegram-journal", context=contextvars.Context()
             )
 
     async def flush(self) -> None:

@@ -22,9 +22,11 @@ from handlers.telegram import notifications, surveys
 from handlers.telegram.application import ALLOWED_UPDATES, TelegramOptions, build_application
 from handlers.telegram.campaign_sender import send_campaign
 from handlers.telegram.menu import set_command_menus
+from handlers.telegram.polling import Poller
+from handlers.telegram.processor import PerChatUpdateProcessor
 from handlers.telegram.profile import set_descriptions
 from handlers.telegram.surveys import Subscription
-from handlers.telegram.webhook import webhook_route
+from handlers.telegram.webhook import Handled, webhook_route
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,22 @@ class TelegramComponent:
         secret = settings.telegram_webhook_secret
         # Without a configured secret one is made up: the webhook is never left open to anyone.
         self._secret = secret.get_secret_value() if secret else secrets.token_urlsafe(32)
-        self.application, self.deps = build_application(ctx, self.options, polling=not self.webhook_url)
-        self.routes: list[BaseRoute] = (
-            [webhook_route(self.webhook_url, self._secret, self.application)] if self.webhook_url else []
-        )
+        self.application, self.deps = build_application(ctx, self.options)
+        self.poller: Poller | None = None
+        if not self.webhook_url:
+            self.poller = Poller(
+                self.application, timeout=self.options.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+            processor = self.application.update_processor
+            assert isinstance(processor, PerChatUpdateProcessor)
+            processor.done = self.poller.done
+        self.routes: list[BaseRoute] = []
+        if self.webhook_url:
+            handled = Handled()
+            processor = self.application.update_processor
+            assert isinstance(processor, PerChatUpdateProcessor)
+            processor.done = handled.done
+            self.routes = [webhook_route(self.webhook_url, self._secret, self.application, handled)]
         self._subscriptions: list[Subscription] = [
             *surveys.subscriptions(self.deps),
             *notifications.subscriptions(self.deps),
@@ -69,12 +83,9 @@ class TelegramComponent:
             await application.bot.set_webhook(
                 self.webhook_url, secret_token=self._secret, allowed_updates=ALLOWED_UPDATES
             )
-        else:
-            assert application.updater is not None
-            await application.updater.start_polling(
-                poll_interval=0, timeout=self.options.poll_timeout, allowed_updates=ALLOWED_UPDATES
-            )
         await application.start()
+        if self.poller is not None:
+            await self.poller.start()
         for event_type, handler in self._subscriptions:
             self.ctx.bus.subscribe(event_type, handler)
         await self.ctx.outbox.attach(self.name)  # deliver what the outbox holds for Telegram
@@ -89,10 +100,12 @@ class TelegramComponent:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         application = self.application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
+        if self.poller is not None:
+            await self.poller.stop()
         if application.running:
-            await application.stop()
+            await application.stop()  # the updates in hand are handled first
+        if self.poller is not None:
+            await self.poller.confirm()
         await self.deps.call.close()
         await application.shutdown()
 

@@ -1,15 +1,20 @@
-"""Before and after every handler: the gate claims each update once (a replay stops here), resolves
-who is writing, and puts their message on the timeline; the error handler answers every failure
-politely (never a stack trace in the chat) and logs it with its update.
+"""Before and after every handler: the gate stops an update handled before (a replay), resolves
+who is writing, puts their message on the timeline, and hands the update's claim to its handlers:
+the first service call that commits an effect commits the claim with it (storage/inbound_claim.py),
+so a crash in between leaves neither, and Telegram's redelivery is handled as new. The error
+handler answers every failure politely (never a stack trace in the chat) and logs it with its
+update.
 
-Updates that reach the gate while a claim is in the database (updates of different chats run
-concurrently) are claimed together in the next transaction: under load that is one commit per
-batch instead of one per update; alone, an update waits for nothing.
+Updates that reach the gate while a batch is in the database (updates of different chats run
+concurrently) go together in the next transaction, with the claims of finished updates that
+wrote nothing of their own: under load that is one commit per batch instead of one per update;
+alone, an update waits for nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 
 from telegram import Update
@@ -17,12 +22,15 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ChatMemberHandler, TypeHandler
 
+from bot.faults import crash_point
 from bot.i18n import translator
 from bot.services.chat_preferences import mark_unreachable, set_chat_reachable
 from bot.services.chat_updates import UpdateClaim, begin_updates
 from bot.services.customer_chat import ChatSession, InboundNote
+from bot.services.inbound import InboundClaim, InboundReplayed, set_claim
 from handlers.telegram.context import ChatContext, TelegramApp
 from handlers.telegram.deps import TelegramDeps, chat_user, notify
+from handlers.telegram.processor import PerChatUpdateProcessor
 from handlers.telegram.render import clean_input, fmt
 
 log = logging.getLogger(__name__)
@@ -52,52 +60,84 @@ def inbound_note(update: Update) -> InboundNote | None:
 
 
 class Claims:
-    """Claims wait while a batch is in the database and then go together (a group commit)."""
+    """Gate checks wait while a batch is in the database and then go together (a group commit), with
+    the claims of finished updates that wrote nothing of their own."""
 
     def __init__(self, deps: TelegramDeps) -> None:
         self._deps = deps
         self._waiting: list[tuple[UpdateClaim, asyncio.Future[ChatSession | None]]] = []
+        self._finishing: list[tuple[InboundClaim, asyncio.Future[ChatSession | None]]] = []
         self._draining: asyncio.Task[None] | None = None
 
     async def claim(self, claim: UpdateClaim) -> ChatSession | None:
+        outcome = self._enqueue()
+        self._waiting.append((claim, outcome))
+        return await outcome
+
+    async def finish(self, claim: InboundClaim) -> None:
+        """Record the claim of an update that committed nothing of its own."""
+        outcome = self._enqueue()
+        self._finishing.append((claim, outcome))
+        await outcome
+        claim.state = "claimed"
+
+    def _enqueue(self) -> asyncio.Future[ChatSession | None]:
         loop = asyncio.get_running_loop()
         outcome: asyncio.Future[ChatSession | None] = loop.create_future()
-        self._waiting.append((claim, outcome))
         if self._draining is None:
-            self._draining = loop.create_task(self._drain(), name="telegram-claims")
-        return await outcome
+            # A context of its own: the batch's transaction carries no update's claim.
+            self._draining = loop.create_task(
+                self._drain(), name="telegram-claims", context=contextvars.Context()
+            )
+        return outcome
 
     async def _drain(self) -> None:
         try:
-            while self._waiting:
+            while self._waiting or self._finishing:
                 batch, self._waiting = self._waiting, []
-                await self._claim_all(batch)
+                finishing, self._finishing = self._finishing, []
+                await self._claim_all(batch, finishing)
         finally:
             self._draining = None
 
-    async def _claim_all(self, batch: list[tuple[UpdateClaim, asyncio.Future[ChatSession | None]]]) -> None:
+    async def _claim_all(
+        self,
+        batch: list[tuple[UpdateClaim, asyncio.Future[ChatSession | None]]],
+        finishing: list[tuple[InboundClaim, asyncio.Future[ChatSession | None]]],
+    ) -> None:
         deps = self._deps
+        everyone = [outcome for _, outcome in batch] + [outcome for _, outcome in finishing]
         try:
             sessions = await deps.call(
-                begin_updates, deps.ctx.clock, [c for c, _ in batch], default_language=deps.default_language
+                begin_updates,
+                deps.ctx.clock,
+                [c for c, _ in batch],
+                default_language=deps.default_language,
+                finished=[c for c, _ in finishing],
             )
         except asyncio.CancelledError:
-            for _, outcome in batch:
+            for outcome in everyone:
                 outcome.cancel()
             raise
         except Exception as exc:  # each update's own error handler answers it
-            for _, outcome in batch:
+            for outcome in everyone:
                 if not outcome.done():
                     outcome.set_exception(exc)
             return
         for (_, outcome), session in zip(batch, sessions, strict=True):
             if not outcome.done():
                 outcome.set_result(session)
+        for _, outcome in finishing:
+            if not outcome.done():
+                outcome.set_result(None)
 
 
 def register(application: TelegramApp, deps: TelegramDeps) -> None:
     ctx = deps.ctx
     claims = Claims(deps)
+    processor = application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor):
+        processor.record = claims.finish
 
     async def gate(update: Update, context: ChatContext) -> None:
         chat, user = update.effective_chat, update.effective_user
@@ -110,6 +150,8 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
             log.info("update %s was processed before; ignoring the replay", update.update_id)
             raise ApplicationHandlerStop
         context.session = session
+        set_claim(InboundClaim("telegram", claim.update_key, ctx.clock.now()))
+        crash_point("telegram.update")  # a test seam (bot/faults.py): received, nothing committed
 
     async def member_changed(update: Update, context: ChatContext) -> None:
         change = update.my_chat_member
@@ -122,6 +164,9 @@ def register(application: TelegramApp, deps: TelegramDeps) -> None:
 
     async def on_error(update: object, context: ChatContext) -> None:
         error = context.error
+        if isinstance(error, InboundReplayed):
+            log.info("update %s: %s; ignoring this delivery", getattr(update, "update_id", "?"), error)
+            return
         if not isinstance(update, Update):
             log.error("Telegram failure outside an update: %s", error, exc_info=error)
             return

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import uuid
 from collections.abc import Mapping
+
+import httpx
 
 from bot.sandbox.slack import payloads
 from bot.sandbox.slack.hooks import apply_response, issue_response_url
@@ -26,6 +29,15 @@ class Interactions:
         self.base_url = base_url  # ends with "/"
         self.ack_timeout = ack_timeout
         self._envelopes: dict[str, str] = {}
+        self.event_retries: tuple[float, ...] = ()
+        """Like Slack's Events API: an event not answered 200 in time (a timeout, a refused or dropped
+        connection, an error status) is sent again after each of these delays (seconds after the
+        previous try) until one try gets 200, with X-Slack-Retry-Num / X-Slack-Retry-Reason. Slack's
+        own schedule is about (0, 60, 300); empty (the default): no automatic retries."""
+        self.event_tries: list[tuple[str, int, int]] = []
+        """Every automatic delivery of an event: (event_id, retry number (0: the first), status; 0
+        when there was no answer)."""
+        self._retrying: set[asyncio.Task[None]] = set()
 
     # --- plumbing --------------------------------------------------------------------
     def issue_trigger_id(self, user: str) -> str:
@@ -167,9 +179,47 @@ class Interactions:
                 "X-Slack-Retry-Num": str(retry_num),
                 "X-Slack-Retry-Reason": retry_reason or "http_timeout",
             }
-        response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
-        response.event_id = event_id
+        if retry_num is not None or not self.event_retries:
+            response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
+            response.event_id = event_id
+            return response
+        response = await self._try_event(event_id, 0, headers, signing)
+        if response.status != 200:
+            task = asyncio.get_running_loop().create_task(self._retry_later(event_id, response, signing))
+            self._retrying.add(task)
+            task.add_done_callback(self._retrying.discard)
         return response
+
+    def cancel_retries(self) -> None:
+        """Forget the automatic retries still waiting (the sandbox is stopping)."""
+        for task in list(self._retrying):
+            task.cancel()
+
+    async def _try_event(
+        self, event_id: str, number: int, headers: Mapping[str, str], signing: Signing | None
+    ) -> AppResponse:
+        try:
+            response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
+        except httpx.TransportError:  # refused, or dropped before an answer (the app died)
+            response = AppResponse(status=-1, body="", error="connection_failed")
+        response.event_id = event_id
+        self.event_tries.append((event_id, number, max(response.status, 0)))
+        return response
+
+    async def _retry_later(self, event_id: str, last: AppResponse, signing: Signing | None) -> None:
+        for number, delay in enumerate(self.event_retries, start=1):
+            await asyncio.sleep(delay)
+            reason = (
+                "http_timeout"
+                if last.status == 0
+                else "connection_failed"
+                if last.status < 0
+                else "http_error"
+            )
+            headers = {"X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": reason}
+            last = await self._try_event(event_id, number, headers, signing)
+            if last.status == 200:
+                return
 
     async def open_app_home(self, user: str, *, signing: Signing | None = None) -> AppResponse:
         """The user opens the app's Home tab (app_home_opened, with the published view if any)."""

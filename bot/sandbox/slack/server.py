@@ -127,6 +127,10 @@ class SlackSandbox(LoopbackServer):
         ):
             app.router.routes.append(route)
 
+    async def stop(self) -> None:
+        self.driver.cancel_retries()
+        await super().stop()
+
     @property
     def api_url(self) -> str:
         """The `base_url` for slack-sdk clients; the trailing slash matters (urljoin)."""

@@ -25,7 +25,8 @@ class Signing:
 
 @dataclass
 class AppResponse:
-    """What the app answered: its ack. `status` is 0 when it did not answer within the timeout."""
+    """What the app answered: its ack. `status` is 0 when it did not answer within the timeout, -1
+    when the connection failed (an event delivered with automatic retries)."""
 
     status: int
     body: str
