@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
 
 from bot.sandbox.slack import payloads
 from bot.sandbox.slack.hooks import apply_response, issue_response_url
@@ -16,16 +19,45 @@ from bot.sandbox.slack.signing import AppResponse, Signing, deliver
 from bot.sandbox.slack.state import SandboxState
 
 FORM = "application/x-www-form-urlencoded"
+SLACK_EVENT_RETRIES: Final = (0.0, 60.0, 300.0)
+"""Slack's own schedule for an Events API delivery that failed (no 2xx within 3 s, a refused or
+broken connection): a retry at once, one after a minute, one after five more, then it gives up."""
+
+
+@dataclass(frozen=True)
+class EventDelivery:
+    """One POST of an event envelope to the app: the first (retry_num None) or a retry."""
+
+    event_id: str
+    retry_num: int | None
+    status: int
+    failure: str | None
 
 
 class Interactions:
-    """Slash commands, people's messages and Events API deliveries, plus shared plumbing."""
+    """Slash commands, people's messages and Events API deliveries, plus shared plumbing.
 
-    def __init__(self, state: SandboxState, base_url: str, ack_timeout: float = 3.0) -> None:
+    `event_retries`: the delays (seconds, each after the previous failure) of the retries of an
+    event delivery that failed, as Slack makes them with X-Slack-Retry-Num / X-Slack-Retry-Reason;
+    `SLACK_EVENT_RETRIES` is Slack's schedule. Empty (the default): no automatic retries, so a test
+    sees exactly the deliveries it makes. Slash commands and interactions are never retried (Slack
+    shows the person an error instead).
+    """
+
+    def __init__(
+        self,
+        state: SandboxState,
+        base_url: str,
+        ack_timeout: float = 3.0,
+        event_retries: Sequence[float] = (),
+    ) -> None:
         self.state = state
         self.base_url = base_url  # ends with "/"
         self.ack_timeout = ack_timeout
+        self.event_retries = tuple(event_retries)
+        self.event_deliveries: list[EventDelivery] = []
         self._envelopes: dict[str, str] = {}
+        self._retrying: set[asyncio.Task[None]] = set()
 
     # --- plumbing --------------------------------------------------------------------
     def issue_trigger_id(self, user: str) -> str:
@@ -143,7 +175,36 @@ class Interactions:
         self._envelopes[event_id] = json.dumps(
             payloads.event_envelope(state, event, event_id, int(state.now()))
         )
-        return await self._deliver_event(event_id, retry_num, retry_reason, signing)
+        response = await self._deliver_event(event_id, retry_num, retry_reason, signing)
+        if response.retryable and self.event_retries and retry_num is None:
+            task = asyncio.get_running_loop().create_task(
+                self._retry_later(event_id, response, signing), name=f"slack-retry-{event_id}"
+            )
+            self._retrying.add(task)
+            task.add_done_callback(self._retrying.discard)
+        return response
+
+    async def _retry_later(self, event_id: str, failed: AppResponse, signing: Signing | None) -> None:
+        for number, delay in enumerate(self.event_retries, start=1):
+            await asyncio.sleep(delay)
+            failed = await self._deliver_event(event_id, number, failed.failure, signing)
+            if not failed.retryable:
+                return
+
+    @property
+    def event_retries_pending(self) -> int:
+        """Events with automatic retries still to come (their deliveries have all failed so far)."""
+        return len(self._retrying)
+
+    async def settle_event_retries(self, within: float = 60.0) -> None:
+        """Wait until no event has an automatic retry left to make (raises TimeoutError after `within`)."""
+        async with asyncio.timeout(within):
+            while self._retrying:
+                await asyncio.wait(set(self._retrying))
+
+    def cancel_event_retries(self) -> None:
+        for task in list(self._retrying):
+            task.cancel()
 
     async def retry_event(
         self,
@@ -169,6 +230,7 @@ class Interactions:
             }
         response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
         response.event_id = event_id
+        self.event_deliveries.append(EventDelivery(event_id, retry_num, response.status, response.failure))
         return response
 
     async def open_app_home(self, user: str, *, signing: Signing | None = None) -> AppResponse:
