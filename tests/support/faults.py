@@ -64,6 +64,8 @@ class Tally:
     scenario: str
     kill_points: int = 0
     """Kills that hit a live process at the chosen moment, each followed by a restart and a check."""
+    failed_points: int = 0
+    """Kill points after which something was lost (the others were survived)."""
     lost: int = 0
     doubled: int = 0
     doubled_documented: int = 0
@@ -78,6 +80,7 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         self.kill_points += other.kill_points
+        self.failed_points += other.failed_points
         self.lost += other.lost
         self.doubled += other.doubled
         self.doubled_documented += other.doubled_documented
@@ -262,7 +265,7 @@ async def campaign(run: Run) -> Tally:
                 return sum(surveyed(chat) > 0 for _, chat in chats)
 
             before = _newest_campaign(run.database_url)
-            campaign_id, in_doubt, wheres = 0, 0, []
+            campaign_id, in_doubt, wheres, killed = 0, 0, [], 0
             for _ in range(min(remaining, CAMPAIGN_KILLS_PER_ROUND)):
                 if campaign_id == 0:
                     args: tuple[str, ...] = ("survey", "send", "--segment", "all")
@@ -277,6 +280,7 @@ async def campaign(run: Run) -> Tally:
                 if not hit:
                     break
                 tally.kill_points += 1
+                killed += 1
                 remaining -= 1
             if campaign_id == 0:  # killed before the campaign existed: nothing was acknowledged yet
                 await run_logged(run.directory, settings, "survey", "send", "--segment", "all")
@@ -299,6 +303,7 @@ async def campaign(run: Run) -> Tally:
             doubled = excess(counts) + excess(db_counts)
             tally.effects += len(chats)
             tally.lost += lost
+            tally.failed_points += killed if lost else 0
             tally.doubled += doubled
             tally.doubled_documented += min(doubled, in_doubt)
             if lost or doubled:
@@ -359,10 +364,21 @@ class Bot:
         return self.process
 
     async def stop(self) -> None:
-        """SIGTERM (or nothing, if it was killed)."""
+        """SIGTERM (or nothing, if it was killed); its log is kept (the next start reuses the port)."""
         if self._stack is not None:
             await self._stack.aclose()
         self._stack = None
+        if self.process is not None and self.process.log.exists():
+            kept = self.process.log.with_name(f"bot-{self.port}-{len(self.logs)}.log")
+            self.process.log.rename(kept)
+            self.logs[-1] = kept
+
+    def taken_over(self) -> int:
+        """Outbox deliveries the running process took over from the one killed before it: each may
+        have reached the platform already (docs/decisions.md, "at least once")."""
+        assert self.process is not None
+        found = re.findall(r"took over the deliveries of a process that died: (\d+)", self.process.output())
+        return sum(int(n) for n in found)
 
     async def kill_point(
         self, rng: random.Random, progress: Callable[[], int], total: int, *, jitter: float
@@ -498,6 +514,7 @@ async def redemption(run: Run) -> Tally:
                         )
                 tally.effects += len(chats)
                 tally.lost += lost
+                tally.failed_points += hit if lost else 0
                 tally.doubled += doubled
                 if lost or doubled:
                     tally.note(f"round {round_no} ({where}): lost {lost}, doubled {doubled}")
@@ -628,13 +645,14 @@ async def alert(run: Run) -> Tally:
                     await until(settled, 40, step=0.2)
                     await asyncio.sleep(1.0)  # a second alert or reply would show by now
                     tally.kill_points += hit
-                    lost = doubled = 0
+                    lost = doubled = resent = 0
                     unhandled: list[int] = []
                     for customer, chat in chats:
                         tickets = tickets_of(run.database_url, customer)
                         alerts = shop.alerts(who[customer])
                         replies = told(sandbox, chat)
                         lost += int(not tickets) + int(not alerts) + int(not replies)
+                        resent += max(0, len(replies) - 1)
                         doubled += (
                             max(0, len(tickets) - 1) + max(0, len(alerts) - 1) + max(0, len(replies) - 1)
                         )
@@ -647,7 +665,9 @@ async def alert(run: Run) -> Tally:
                             )
                     tally.effects += 3 * len(chats)
                     tally.lost += lost
+                    tally.failed_points += hit if lost else 0
                     tally.doubled += doubled
+                    tally.doubled_documented += min(resent, bot.taken_over())
                     if lost or doubled:
                         tally.note(f"round {round_no} ({where}): lost {lost}, doubled {doubled}")
                     if unhandled:
@@ -709,7 +729,7 @@ async def staff_reply(run: Run) -> Tally:
                     await driver.settle_event_retries(within=60)
                     await asyncio.sleep(1.0)  # a second copy would show by now
                     tally.kill_points += hit
-                    lost = doubled = 0
+                    lost = doubled = resent = 0
                     for customer, chat in chats:
                         copies = arrived(chat, texts[customer])
                         logged = query(
@@ -721,6 +741,7 @@ async def staff_reply(run: Run) -> Tally:
                             t=f"%{texts[customer]}%",
                         )[0][0]
                         lost += int(copies == 0)
+                        resent += max(0, copies - 1)
                         doubled += max(0, copies - 1) + max(0, int(logged) - 1)
                         if copies == 0:
                             status = [a.status if a else None for _, a in acks]
@@ -730,7 +751,9 @@ async def staff_reply(run: Run) -> Tally:
                             )
                     tally.effects += len(chats)
                     tally.lost += lost
+                    tally.failed_points += hit if lost else 0
                     tally.doubled += doubled
+                    tally.doubled_documented += min(resent, bot.taken_over())
                     if lost or doubled:
                         tally.note(f"round {round_no} ({where}): lost {lost}, doubled {doubled}")
             finally:
@@ -808,6 +831,7 @@ async def import_(run: Run) -> Tally:
         doubled = sum(max(0, n - 1) + max(0, points - 1) for _, n, points in per_order)
         tally.effects += IMPORT_ROWS
         tally.lost += lost
+        tally.failed_points += hit if lost else 0
         tally.doubled += doubled
         if lost or doubled:
             tally.note(f"round {round_no} (kill at {delay:.1f} s): lost {lost}, doubled {doubled}")
