@@ -651,7 +651,9 @@ async def alert(run: Run) -> Tally:
                         tickets = tickets_of(run.database_url, customer)
                         alerts = shop.alerts(who[customer])
                         replies = told(sandbox, chat)
-                        lost += int(not tickets) + int(not alerts) + int(not replies)
+                        lost += int(
+                            not (tickets and alerts and replies)
+                        )  # the complaint, whatever is missing
                         resent += max(0, len(replies) - 1)
                         doubled += (
                             max(0, len(tickets) - 1) + max(0, len(alerts) - 1) + max(0, len(replies) - 1)
@@ -663,7 +665,7 @@ async def alert(run: Run) -> Tally:
                                 f"round {round_no}: ticket #{tickets[0]} opened, but "
                                 + ("no alert" if not alerts else "the customer was never told its number")
                             )
-                    tally.effects += 3 * len(chats)
+                    tally.effects += len(chats)
                     tally.lost += lost
                     tally.failed_points += hit if lost else 0
                     tally.doubled += doubled
