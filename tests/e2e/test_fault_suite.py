@@ -19,6 +19,14 @@ import pytest
 from tests.support.faults import SCENARIOS, Run
 
 KILL_POINTS = 2
+CASES = [
+    *(pytest.param(name, "sqlite", id=name) for name in SCENARIOS),
+    # The CLI's transactions on PostgreSQL too: the import's all-or-none, the campaign's lease.
+    *(
+        pytest.param(name, "postgres", id=f"{name}-postgres", marks=pytest.mark.postgres)
+        for name in ("campaign", "import")
+    ),
+]
 
 
 def seed() -> int:
@@ -26,14 +34,15 @@ def seed() -> int:
     return int(chosen) if chosen else random.SystemRandom().randrange(1_000_000)
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize(("scenario", "database"), CASES)
 async def test_kill_9_at_random_points_loses_nothing_and_doubles_nothing(
-    scenario: str, sqlite_url: str, tmp_path: Path
+    scenario: str, database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    database_url: str = request.getfixturevalue(f"{database}_url")
     chosen = seed()
-    tally = await SCENARIOS[scenario](Run(tmp_path, sqlite_url, KILL_POINTS, chosen))
+    tally = await SCENARIOS[scenario](Run(tmp_path, database_url, KILL_POINTS, chosen))
 
-    report = f"{scenario}, FAULT_SEED={chosen}: {tally}"
+    report = f"{scenario} on {database}, FAULT_SEED={chosen}: {tally}"
     assert tally.kill_points >= 1, report
     assert tally.lost == 0, report
     # A double is only allowed where docs/decisions.md says "at least once" (a survey in doubt).
