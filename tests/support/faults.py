@@ -67,6 +67,10 @@ class Tally:
     failed_points: int = 0
     """Kill points after which something was lost (the others were survived)."""
     lost: int = 0
+    replies_lost: int = 0
+    """The customer's own answer to what they did (the coupon, the ticket's number) that never came
+    although the effect committed: such replies are sent after the commit, not through the outbox
+    (SPEC §7 puts the effects on the other platform there). Reported, not part of `lost`."""
     doubled: int = 0
     doubled_documented: int = 0
     """Of `doubled`: in a window docs/decisions.md documents as "at least once" (counted, not hidden)."""
@@ -82,6 +86,7 @@ class Tally:
         self.kill_points += other.kill_points
         self.failed_points += other.failed_points
         self.lost += other.lost
+        self.replies_lost += other.replies_lost
         self.doubled += other.doubled
         self.doubled_documented += other.doubled_documented
         self.effects += other.effects
@@ -499,7 +504,8 @@ async def redemption(run: Run) -> Tally:
                     )[0][0]
                     shown = coupons_shown(chat)
                     db_codes = {str(r[0]) for r in coupons}
-                    lost += max(0, round_no - len(redemptions)) + len(db_codes - shown)
+                    lost += max(0, round_no - len(redemptions))
+                    tally.replies_lost += len(db_codes - shown)
                     if len(redemptions) < round_no:
                         unhandled.append(taps[chat])
                     elif db_codes - shown:
@@ -651,19 +657,20 @@ async def alert(run: Run) -> Tally:
                         tickets = tickets_of(run.database_url, customer)
                         alerts = shop.alerts(who[customer])
                         replies = told(sandbox, chat)
-                        lost += int(
-                            not (tickets and alerts and replies)
-                        )  # the complaint, whatever is missing
+                        lost += int(not (tickets and alerts))  # the complaint, whichever is missing
+                        tally.replies_lost += int(bool(tickets) and not replies)
                         resent += max(0, len(replies) - 1)
                         doubled += (
                             max(0, len(tickets) - 1) + max(0, len(alerts) - 1) + max(0, len(replies) - 1)
                         )
                         if not tickets:
                             unhandled.append(sent[chat])
-                        elif not alerts or not replies:
+                        elif not alerts:
+                            tally.note(f"round {round_no}: ticket #{tickets[0]} opened, but no alert")
+                        if tickets and not replies:
                             tally.note(
-                                f"round {round_no}: ticket #{tickets[0]} opened, but "
-                                + ("no alert" if not alerts else "the customer was never told its number")
+                                f"round {round_no}: ticket #{tickets[0]}: the customer was never told its "
+                                "number"
                             )
                     tally.effects += len(chats)
                     tally.lost += lost
