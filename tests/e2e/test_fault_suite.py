@@ -3,6 +3,10 @@ campaign, a redemption, an import, an alert and a staff reply, then a restart; n
 platforms or the CLI acknowledged is lost, and nothing is done twice, by the sandboxes' records
 and by the database's (tests/support/faults.py).
 
+A customer's own reply lost after its effect committed (the coupon's message, the ticket's number:
+sent after the commit, not through the outbox) is not an acknowledged effect lost: it is reported as
+a warning here and in its own column by the soak, not failed on.
+
 A few kill points per scenario here; `make soak` runs hundreds and writes docs/benchmarks.md.
 Where the kill points fall is random: the seed is printed with a failure, and FAULT_SEED=N runs
 the same kill points again.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 from pathlib import Path
 
 import pytest
@@ -47,3 +52,5 @@ async def test_kill_9_at_random_points_loses_nothing_and_doubles_nothing(
     assert tally.lost == 0, report
     # A double is only allowed where docs/decisions.md says "at least once" (a survey in doubt).
     assert tally.doubled == tally.doubled_documented, report
+    if tally.replies_lost:
+        warnings.warn(f"replies lost after their effect committed: {report}", stacklevel=1)
