@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
+import json
 import os
 import random
 import shutil
@@ -18,7 +20,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from benchmarks.docs import write_section
@@ -58,23 +61,30 @@ async def _batch(
         return tally
 
 
-async def soak(kills: int, batch: int, jobs: int, seed: int, root: Path) -> dict[str, Tally]:
+async def soak(
+    kills: int, batch: int, jobs: int, seed: int, root: Path, progress: Callable[[dict[str, Tally]], None]
+) -> dict[str, Tally]:
+    """Batches interleaved over the scenarios; `progress` gets the totals after each batch."""
     template = _template(root)
     rng = random.Random(seed)
     names = list(SCENARIOS)
     share = {name: kills // len(names) + (1 if i < kills % len(names) else 0) for i, name in enumerate(names)}
     gate = asyncio.Semaphore(jobs)
-    work = []
-    for name in names:
-        left = share[name]
-        while left > 0:
-            size = min(batch, left)
-            work.append((name, _batch(name, size, rng.randrange(1_000_000), template, root, gate)))
-            left -= size
-    done = await asyncio.gather(*(job for _, job in work))
     totals = {name: Tally(name) for name in names}
-    for (name, _), tally in zip(work, done, strict=True):
+    sizes = {name: [min(batch, share[name] - k) for k in range(0, share[name], batch)] for name in names}
+    order = [
+        (name, size)
+        for row in itertools.zip_longest(*sizes.values())
+        for name, size in zip(names, row, strict=True)
+        if size
+    ]
+
+    async def one(name: str, size: int, batch_seed: int) -> None:
+        tally = await _batch(name, size, batch_seed, template, root, gate)
         totals[name].add(tally)
+        progress(totals)
+
+    await asyncio.gather(*(one(name, size, rng.randrange(1_000_000)) for name, size in order))
     return totals
 
 
@@ -103,12 +113,14 @@ def table(totals: dict[str, Tally]) -> list[str]:
 
 def section(totals: dict[str, Tally], kills: int, seed: int, wall: float) -> str:
     notes = [f"- {t.scenario}: {line}" for t in totals.values() for line in t.notes]
+    notes.sort(key=lambda line: "sent again by design" in line)  # the documented doubles last
     lines = [
         "## Fault soak: `kill -9` at random points",
         "",
         describe(),
         "",
         f"Command: `make soak` (`SOAK_KILLS={kills} python -m benchmarks.soak`, seed {seed}); "
+        f"{sum(t.kill_points for t in totals.values())} kill points so far of {kills} planned, "
         f"{wall / 60:.0f} minutes wall time.",
         "",
         "The fault suite's scenarios (tests/support/faults.py) on SQLite, each kill point a SIGKILL of",
@@ -137,16 +149,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("SOAK_JOBS", "2")))
     parser.add_argument("--seed", type=int, default=int(os.environ.get("SOAK_SEED", "0")) or None)
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md")
+    parser.add_argument(
+        "--raw", default="soak-results.json", help="the totals as JSON (default soak-results.json)"
+    )
     args = parser.parse_args(argv)
     seed = args.seed or random.SystemRandom().randrange(1_000_000)
     print(f"soak: {args.kills} kill points, seed {seed}", flush=True)
     started = time.monotonic()
+
+    def record(totals: dict[str, Tally]) -> None:
+        """After each batch: the section so far (a soak stopped early still leaves its numbers)."""
+        body = section(totals, args.kills, seed, time.monotonic() - started)
+        if not args.no_write:
+            write_section("soak", body)
+        Path(args.raw).write_text(json.dumps([asdict(t) for t in totals.values()], indent=1))
+
     with tempfile.TemporaryDirectory(prefix="soak-") as root:
-        totals = asyncio.run(soak(args.kills, args.batch, args.jobs, seed, Path(root)))
-    body = section(totals, args.kills, seed, time.monotonic() - started)
-    print(body)
-    if not args.no_write:
-        write_section("soak", body)
+        totals = asyncio.run(soak(args.kills, args.batch, args.jobs, seed, Path(root), record))
+    record(totals)
+    print(section(totals, args.kills, seed, time.monotonic() - started))
     return 1 if any(t.lost for t in totals.values()) else 0
 
 

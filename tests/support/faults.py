@@ -648,7 +648,7 @@ async def alert(run: Run) -> Tally:
 
                     hit, where = await bot.kill_point(run.rng, progress, len(chats), jitter=0.5)
                     await bot.start()
-                    await until(settled, 40, step=0.2)
+                    await until(settled, 30, step=0.2)
                     await asyncio.sleep(1.0)  # a second alert or reply would show by now
                     tally.kill_points += hit
                     lost = doubled = resent = 0
