@@ -53,6 +53,8 @@ SECRET = "fault-suite-signing-secret"
 SLACK_RETRIES = (0.5, 4.0, 12.0)
 """Slack's retries of a failed event (at once, 1 min, 5 min) on a fast clock that still outlasts a
 restart of the bot (a few seconds)."""
+START_TIMEOUT = 180.0
+"""A start of `retention-bot run` on a machine this suite and others load can take a minute."""
 SURVEY_QUESTION = "How likely are you to recommend"
 COUPON = re.compile(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}\b")
 
@@ -362,7 +364,13 @@ class Bot:
         self._stack = AsyncExitStack()
         self.process = await self._stack.enter_async_context(
             running_bot(
-                self.directory, self.settings, "--no-scheduler", *self.args, parts=self.parts, port=self.port
+                self.directory,
+                self.settings,
+                "--no-scheduler",
+                *self.args,
+                parts=self.parts,
+                port=self.port,
+                start_timeout=START_TIMEOUT,
             )
         )
         self.logs.append(self.process.log)
