@@ -438,6 +438,10 @@ async def redemption(run: Run) -> Tally:
         sandbox = server.sandbox
         settings = {"DATABASE_URL": run.database_url, **telegram_settings(server)}
         chats = seed_customers(run.database_url, sandbox, REDEEMERS, prefix="R", points=REDEEM_POINTS)
+
+        def coupons_shown(chat: int) -> set[str]:
+            return coupons_shown_in(sandbox, chat)
+
         bot = Bot(run.directory, settings, "--no-slack", parts=("telegram",))
         await bot.start()
         try:
@@ -463,6 +467,8 @@ async def redemption(run: Run) -> Tally:
                         bot,
                     )
                     confirmations[chat] = _new_confirmation(sandbox, chat, confirmations)
+                before = {customer: _redeemed(run.database_url, customer) for customer, _ in chats}
+                shown_before = {chat: coupons_shown(chat) for _, chat in chats}
                 taps: dict[int, int] = {}
                 for _, chat in chats:
                     sandbox.tap_button(
@@ -470,17 +476,14 @@ async def redemption(run: Run) -> Tally:
                     )
                     taps[chat] = last_update_id(sandbox)
 
-                def coupons_shown(c: int) -> set[str]:
-                    return {code for m in sandbox.bot_messages(c) for code in COUPON.findall(m.text or "")}
+                def progress(shown_before: dict[int, set[str]] = shown_before) -> int:
+                    return sum(bool(coupons_shown(c) - shown_before[c]) for _, c in chats)
 
-                def progress(n: int = round_no) -> int:
-                    return sum(len(coupons_shown(c)) >= n for _, c in chats)
-
-                def confirmed(n: int = round_no) -> bool:
-                    rows = query(
-                        run.database_url, "SELECT count(*) FROM redemption WHERE status = 'confirmed'"
+                def confirmed(before: dict[int, Redeemed] = before) -> bool:
+                    done = all(
+                        _redeemed(run.database_url, c).confirmed > before[c].confirmed for c, _ in chats
                     )
-                    return int(rows[0][0]) >= n * len(chats) and progress(n) == len(chats)
+                    return done and progress() == len(chats)
 
                 hit, where = await bot.kill_point(run.rng, progress, len(chats), jitter=0.4)
                 await bot.start()
@@ -490,38 +493,21 @@ async def redemption(run: Run) -> Tally:
                 lost = doubled = 0
                 unhandled: list[int] = []
                 for customer, chat in chats:
-                    redemptions = query(
-                        run.database_url,
-                        "SELECT coupon_code FROM redemption WHERE customer_id = :c AND status = 'confirmed'",
-                        c=customer,
-                    )
-                    coupons = query(
-                        run.database_url, "SELECT code FROM coupon WHERE customer_id = :c", c=customer
-                    )
-                    debits = query(
-                        run.database_url,
-                        "SELECT coalesce(sum(delta), 0) FROM points_entry "
-                        "WHERE customer_id = :c AND kind = 'redeem'",
-                        c=customer,
-                    )[0][0]
-                    cost = query(
-                        run.database_url,
-                        "SELECT coalesce(sum(cost), 0) FROM redemption "
-                        "WHERE customer_id = :c AND status = 'confirmed'",
-                        c=customer,
-                    )[0][0]
+                    was, now = before[customer], _redeemed(run.database_url, customer)
                     shown = coupons_shown(chat)
-                    db_codes = {str(r[0]) for r in coupons}
-                    lost += max(0, round_no - len(redemptions))
-                    tally.replies_lost += len(db_codes - shown)
-                    if len(redemptions) < round_no:
+                    unshown = (now.coupons - shown) - (was.coupons - shown_before[chat])
+                    lost += int(now.confirmed == was.confirmed)
+                    tally.replies_lost += len(unshown)
+                    if now.confirmed == was.confirmed:
                         unhandled.append(taps[chat])
-                    elif db_codes - shown:
+                    elif unshown:
                         tally.note(
                             f"round {round_no}: chat {chat}'s coupon was issued, its message never came"
                         )
-                    doubled += max(0, len(redemptions) - round_no) + max(0, len(coupons) - len(redemptions))
-                    doubled += int(-int(debits) > int(cost))
+                    doubled += max(0, now.confirmed - was.confirmed - 1)
+                    doubled += max(0, len(now.coupons) - now.confirmed - (len(was.coupons) - was.confirmed))
+                    doubled += int(now.overdrawn > was.overdrawn)
+                    db_codes = now.coupons
                     if shown - db_codes:
                         raise AssertionError(
                             f"chat {chat} shows a coupon the database does not have: {shown - db_codes}"
@@ -538,6 +524,36 @@ async def redemption(run: Run) -> Tally:
             await bot.stop()
     tally.seconds = time.monotonic() - started
     return tally
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """One customer's redemptions as the database has them."""
+
+    confirmed: int
+    coupons: frozenset[str]
+    overdrawn: int
+    """Points deducted beyond the confirmed redemptions' cost (a deduction made twice)."""
+
+
+def _redeemed(database_url: str, customer: int) -> Redeemed:
+    confirmed, cost = query(
+        database_url,
+        "SELECT count(*), coalesce(sum(cost), 0) FROM redemption "
+        "WHERE customer_id = :c AND status = 'confirmed'",
+        c=customer,
+    )[0]
+    coupons = query(database_url, "SELECT code FROM coupon WHERE customer_id = :c", c=customer)
+    debits = query(
+        database_url,
+        "SELECT coalesce(sum(delta), 0) FROM points_entry WHERE customer_id = :c AND kind = 'redeem'",
+        c=customer,
+    )[0][0]
+    return Redeemed(int(confirmed), frozenset(str(r[0]) for r in coupons), -int(debits) - int(cost))
+
+
+def coupons_shown_in(sandbox: TelegramSandbox, chat: int) -> set[str]:
+    return {code for m in sandbox.bot_messages(chat) for code in COUPON.findall(m.text or "")}
 
 
 def _unanswered_catalogue(sandbox: TelegramSandbox, chat: int, round_no: int) -> Any | None:
