@@ -63,12 +63,11 @@ async def test_a_complaint_and_a_staff_reply_cut_off_by_kill_9_are_redelivered_a
 ) -> None:
     async with (
         SandboxServer(TelegramSandbox(flood_limits=FloodLimits.unlimited())) as telegram,
-        SlackSandbox(Workspace(signing_secret=SECRET)) as slack,
-    ):
-        driver = slack.driver
         # Slack's schedule is (0, 60, 300) s; here a try every second, for as long as a restart
         # takes on a loaded machine.
-        driver.event_retries = (1.0,) * 120
+        SlackSandbox(Workspace(signing_secret=SECRET), event_retries=(1.0,) * 120) as slack,
+    ):
+        driver = slack.driver
         boss = driver.add_user("boss", real_name="Bea Boss")
         channel = driver.add_channel("retention-team", members=[boss])
         settings = {
@@ -127,7 +126,7 @@ async def test_a_complaint_and_a_staff_reply_cut_off_by_kill_9_are_redelivered_a
             await until(replies, 60, "the staff reply after Slack's retry", bot)
             event_id = first.event_id
             assert event_id is not None
-            acked = [(number, status) for eid, number, status in driver.event_tries if eid == event_id]
+            acked = [(d.retry_num or 0, d.status) for d in driver.event_deliveries if d.event_id == event_id]
             assert acked[0] == (0, 0) and acked[-1][1] == 200 and acked[-1][0] >= 1
 
             # 4. Plain replays change nothing: Slack's retry of the answered event, and Telegram

@@ -6,12 +6,15 @@ slash commands, button presses, modal submissions and events, and reads back wha
 """
 
 from bot.sandbox.slack.driver import SlackDriver
+from bot.sandbox.slack.interactions import SLACK_EVENT_RETRIES, EventDelivery
 from bot.sandbox.slack.models import SandboxError, Workspace
 from bot.sandbox.slack.server import LoopbackServer, SlackSandbox
 from bot.sandbox.slack.signing import AppResponse, Signing, signature
 
 __all__ = [
+    "SLACK_EVENT_RETRIES",
     "AppResponse",
+    "EventDelivery",
     "LoopbackServer",
     "SandboxError",
     "Signing",

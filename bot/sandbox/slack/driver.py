@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, TypeVar
 
 from bot.sandbox.slack.actions import Actions
@@ -17,9 +17,14 @@ class SlackDriver(Actions):
     """Workspace setup and reading on top of `Actions` (commands, buttons, modals, events)."""
 
     def __init__(
-        self, state: SandboxState, base_url: str, limiter: RateLimiter, ack_timeout: float = 3.0
+        self,
+        state: SandboxState,
+        base_url: str,
+        limiter: RateLimiter,
+        ack_timeout: float = 3.0,
+        event_retries: Sequence[float] = (),
     ) -> None:
-        super().__init__(state, base_url, ack_timeout)
+        super().__init__(state, base_url, ack_timeout, event_retries)
         self._limiter = limiter
         self._cursors: dict[tuple[object, ...], int] = {}
 

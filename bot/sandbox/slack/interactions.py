@@ -6,9 +6,9 @@ import asyncio
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
-
-import httpx
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
 
 from bot.sandbox.slack import payloads
 from bot.sandbox.slack.hooks import apply_response, issue_response_url
@@ -19,24 +19,44 @@ from bot.sandbox.slack.signing import AppResponse, Signing, deliver
 from bot.sandbox.slack.state import SandboxState
 
 FORM = "application/x-www-form-urlencoded"
+SLACK_EVENT_RETRIES: Final = (0.0, 60.0, 300.0)
+"""Slack's own schedule for an Events API delivery that failed (no 2xx within 3 s, a refused or
+broken connection): a retry at once, one after a minute, one after five more, then it gives up."""
+
+
+@dataclass(frozen=True)
+class EventDelivery:
+    """One POST of an event envelope to the app: the first (retry_num None) or a retry."""
+
+    event_id: str
+    retry_num: int | None
+    status: int
+    failure: str | None
 
 
 class Interactions:
-    """Slash commands, people's messages and Events API deliveries, plus shared plumbing."""
+    """Slash commands, people's messages and Events API deliveries, plus shared plumbing.
 
-    def __init__(self, state: SandboxState, base_url: str, ack_timeout: float = 3.0) -> None:
+    `event_retries`: the delays (seconds, each after the previous failure) of the retries of an
+    event delivery that failed, as Slack makes them with X-Slack-Retry-Num / X-Slack-Retry-Reason;
+    `SLACK_EVENT_RETRIES` is Slack's schedule. Empty (the default): no automatic retries, so a test
+    sees exactly the deliveries it makes. Slash commands and interactions are never retried (Slack
+    shows the person an error instead).
+    """
+
+    def __init__(
+        self,
+        state: SandboxState,
+        base_url: str,
+        ack_timeout: float = 3.0,
+        event_retries: Sequence[float] = (),
+    ) -> None:
         self.state = state
         self.base_url = base_url  # ends with "/"
         self.ack_timeout = ack_timeout
+        self.event_retries = tuple(event_retries)
+        self.event_deliveries: list[EventDelivery] = []
         self._envelopes: dict[str, str] = {}
-        self.event_retries: tuple[float, ...] = ()
-        """Like Slack's Events API: an event not answered 200 in time (a timeout, a refused or dropped
-        connection, an error status) is sent again after each of these delays (seconds after the
-        previous try) until one try gets 200, with X-Slack-Retry-Num / X-Slack-Retry-Reason. Slack's
-        own schedule is about (0, 60, 300); empty (the default): no automatic retries."""
-        self.event_tries: list[tuple[str, int, int]] = []
-        """Every automatic delivery of an event: (event_id, retry number (0: the first), status; 0
-        when there was no answer)."""
         self._retrying: set[asyncio.Task[None]] = set()
 
     # --- plumbing --------------------------------------------------------------------
@@ -155,7 +175,36 @@ class Interactions:
         self._envelopes[event_id] = json.dumps(
             payloads.event_envelope(state, event, event_id, int(state.now()))
         )
-        return await self._deliver_event(event_id, retry_num, retry_reason, signing)
+        response = await self._deliver_event(event_id, retry_num, retry_reason, signing)
+        if response.retryable and self.event_retries and retry_num is None:
+            task = asyncio.get_running_loop().create_task(
+                self._retry_later(event_id, response, signing), name=f"slack-retry-{event_id}"
+            )
+            self._retrying.add(task)
+            task.add_done_callback(self._retrying.discard)
+        return response
+
+    async def _retry_later(self, event_id: str, failed: AppResponse, signing: Signing | None) -> None:
+        for number, delay in enumerate(self.event_retries, start=1):
+            await asyncio.sleep(delay)
+            failed = await self._deliver_event(event_id, number, failed.failure, signing)
+            if not failed.retryable:
+                return
+
+    @property
+    def event_retries_pending(self) -> int:
+        """Events with automatic retries still to come (their deliveries have all failed so far)."""
+        return len(self._retrying)
+
+    async def settle_event_retries(self, within: float = 60.0) -> None:
+        """Wait until no event has an automatic retry left to make (raises TimeoutError after `within`)."""
+        async with asyncio.timeout(within):
+            while self._retrying:
+                await asyncio.wait(set(self._retrying))
+
+    def cancel_event_retries(self) -> None:
+        for task in list(self._retrying):
+            task.cancel()
 
     async def retry_event(
         self,
@@ -179,47 +228,10 @@ class Interactions:
                 "X-Slack-Retry-Num": str(retry_num),
                 "X-Slack-Retry-Reason": retry_reason or "http_timeout",
             }
-        if retry_num is not None or not self.event_retries:
-            response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
-            response.event_id = event_id
-            return response
-        response = await self._try_event(event_id, 0, headers, signing)
-        if response.status != 200:
-            task = asyncio.get_running_loop().create_task(self._retry_later(event_id, response, signing))
-            self._retrying.add(task)
-            task.add_done_callback(self._retrying.discard)
-        return response
-
-    def cancel_retries(self) -> None:
-        """Forget the automatic retries still waiting (the sandbox is stopping)."""
-        for task in list(self._retrying):
-            task.cancel()
-
-    async def _try_event(
-        self, event_id: str, number: int, headers: Mapping[str, str], signing: Signing | None
-    ) -> AppResponse:
-        try:
-            response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
-        except httpx.TransportError:  # refused, or dropped before an answer (the app died)
-            response = AppResponse(status=-1, body="", error="connection_failed")
+        response = await self._send(self._envelopes[event_id], "application/json", signing, headers)
         response.event_id = event_id
-        self.event_tries.append((event_id, number, max(response.status, 0)))
+        self.event_deliveries.append(EventDelivery(event_id, retry_num, response.status, response.failure))
         return response
-
-    async def _retry_later(self, event_id: str, last: AppResponse, signing: Signing | None) -> None:
-        for number, delay in enumerate(self.event_retries, start=1):
-            await asyncio.sleep(delay)
-            reason = (
-                "http_timeout"
-                if last.status == 0
-                else "connection_failed"
-                if last.status < 0
-                else "http_error"
-            )
-            headers = {"X-Slack-Retry-Num": str(number), "X-Slack-Retry-Reason": reason}
-            last = await self._try_event(event_id, number, headers, signing)
-            if last.status == 200:
-                return
 
     async def open_app_home(self, user: str, *, signing: Signing | None = None) -> AppResponse:
         """The user opens the app's Home tab (app_home_opened, with the published view if any)."""

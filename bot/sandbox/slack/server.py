@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import Self
@@ -110,15 +110,18 @@ class SlackSandbox(LoopbackServer):
         rate_limits: Mapping[str, int] | None = None,
         default_rate_limit: int = 6000,
         ack_timeout: float = 3.0,
+        event_retries: Sequence[float] = (),
         port: int = 0,
         id_seed: int = 0,
     ) -> None:
-        """`id_seed` picks the sequence of ids (users, channels, views, triggers) it hands out."""
+        """`id_seed` picks the sequence of ids (users, channels, views, triggers) it hands out;
+        `event_retries` the delays of Slack's retries of a failed event delivery (none by default:
+        `SLACK_EVENT_RETRIES` is Slack's own schedule, a test passes a faster one)."""
         self.state = SandboxState(workspace, id_seed=id_seed)
         self.limiter = RateLimiter(self.state.now, default_rate_limit, rate_limits)
         app = Starlette()
         super().__init__(app, port=port)
-        self.driver = SlackDriver(self.state, self.url + "/", self.limiter, ack_timeout)
+        self.driver = SlackDriver(self.state, self.url + "/", self.limiter, ack_timeout, event_retries)
         for route in (
             api.routes(self.state, self.limiter)
             + files.routes(self.state)
@@ -128,7 +131,7 @@ class SlackSandbox(LoopbackServer):
             app.router.routes.append(route)
 
     async def stop(self) -> None:
-        self.driver.cancel_retries()
+        self.driver.cancel_event_retries()
         await super().stop()
 
     @property

@@ -25,8 +25,7 @@ class Signing:
 
 @dataclass
 class AppResponse:
-    """What the app answered: its ack. `status` is 0 when it did not answer within the timeout, -1
-    when the connection failed (an event delivered with automatic retries)."""
+    """What the app answered: its ack. `status` is 0 when it did not answer (in time, or at all)."""
 
     status: int
     body: str
@@ -34,10 +33,18 @@ class AppResponse:
     elapsed: float = 0.0
     event_id: str | None = None
     error: str | None = None  # what Slack would show the user: dispatch_failed, operation_timeout, …
+    failure: str | None = None
+    """Why the delivery failed, as Slack's X-Slack-Retry-Reason names it (http_timeout,
+    connection_failed, http_error); None when the app answered 2xx."""
 
     @property
     def timed_out(self) -> bool:
-        return self.status == 0
+        return self.failure == "http_timeout"
+
+    @property
+    def retryable(self) -> bool:
+        """Slack retries an Events API delivery that failed, unless the app said X-Slack-No-Retry: 1."""
+        return self.failure is not None and self.headers.get("x-slack-no-retry") != "1"
 
     def json(self) -> Any:
         """The body parsed as JSON; `{}` for the empty body of a plain ack."""
@@ -76,10 +83,14 @@ async def deliver(
         try:
             response = await client.post(url, content=body.encode(), headers=headers)
         except httpx.TimeoutException:
-            return AppResponse(status=0, body="", elapsed=time.monotonic() - started)
+            return AppResponse(status=0, body="", elapsed=time.monotonic() - started, failure="http_timeout")
+        except httpx.TransportError:  # refused, reset, or the app's process died mid-request
+            elapsed = time.monotonic() - started
+            return AppResponse(status=0, body="", elapsed=elapsed, failure="connection_failed")
     return AppResponse(
         status=response.status_code,
         body=response.text,
         headers=dict(response.headers),
         elapsed=time.monotonic() - started,
+        failure=None if 200 <= response.status_code < 300 else "http_error",
     )
