@@ -12,6 +12,7 @@ from bot.cli.common import app_context, console
 from bot.jobs.claims import recent_runs
 from bot.jobs.scheduler import default_jobs
 from bot.services.digest_record import JOB_NAME as DIGEST
+from bot.services.digest_record import for_people
 from bot.services.outbox import OutboxSummary, summary
 from storage.schema import require_current
 
@@ -52,7 +53,7 @@ def jobs() -> None:
                 else str(run.attempts),
                 _local(run.started_at, tz),
                 _local(run.finished_at, tz) if run.finished_at else "—",
-                run.detail,
+                for_people(run.detail),
                 style="red" if run.status in ("failed", "gave_up") else None,
             )
         console.print(runs)

@@ -27,6 +27,7 @@ from bot.i18n import translator
 from bot.jobs.scheduler import SchedulerComponent
 from bot.services.campaigns import start_campaign
 from bot.services.customers import find_customer
+from bot.services.digest_record import for_people
 
 TEAM_LANGUAGE = "en"  # the demo's staff use Slack in English
 DIGEST_COMMAND = ("/crm", "digest")
@@ -44,7 +45,7 @@ class Advanced:
     jobs: list[tuple[str, str, str]]
 
     def describe(self) -> str:
-        ran = "; ".join(f"{job} for {period}: {outcome}" for job, period, outcome in self.jobs)
+        ran = "; ".join(f"{job} for {period}: {for_people(outcome)}" for job, period, outcome in self.jobs)
         return f"it is now {self.now:%a %d %b %Y %H:%M}" + (f" — ran {ran}" if ran else " — no job was due")
 
 

@@ -22,6 +22,11 @@ _MARK = " ⟦"
 _END = "⟧"
 
 
+def for_people(detail: str) -> str:
+    """A job run's detail without the digest's machine-readable record (what `jobs` and the demo show)."""
+    return detail.rsplit(_MARK, 1)[0] if _MARK in detail else detail
+
+
 @dataclass(frozen=True)
 class DigestFailure:
     attempt: int
@@ -125,6 +130,6 @@ def record_failure(uow: UnitOfWork, day: date, failure: DigestFailure) -> None:
             return
         record = DigestRecord.from_detail(run.detail) or DigestRecord()
         reason = DigestFailure(failure.attempt, failure.reason[:300], failure.fix)
-        summary = run.detail.rsplit(_MARK, 1)[0] if _MARK in run.detail else ""
+        summary = for_people(run.detail) if _MARK in run.detail else ""
         run.detail = replace(record, failed=reason).to_detail(summary)[:2000]
         uow.session.add(run)

@@ -78,3 +78,12 @@ def test_ctrl_c_stops_the_browser_demo_cleanly_and_releases_its_port(tmp_path: P
     with socket.socket() as probe:  # …and a new demo can take the port (as servers bind: SO_REUSEADDR)
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
+
+
+def test_advancing_a_day_says_which_jobs_ran_in_words_only(tmp_path: Path) -> None:
+    result = run_script(tmp_path, ":advance 1d\n")
+    transcript = result.stdout
+    assert result.returncode == 0, transcript + result.stderr
+    [line] = [line for line in transcript.splitlines() if line.startswith("⏩ it is now")]
+    assert "ran digest for" in line and "posted digest" in line, line
+    assert "⟦" not in line and '"kpis"' not in line, line  # the job's own record is not for people

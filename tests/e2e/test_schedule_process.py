@@ -128,6 +128,7 @@ async def test_two_running_processes_post_the_digest_once_at_digest_time_and_not
     [row] = [line for line in jobs.splitlines() if line.startswith("│ digest ") and run.period in line]
     assert "│ done " in row, jobs
     assert posted["ts"] in run.detail
+    assert "⟦" not in jobs and '"channel"' not in jobs  # people read the summary, not the job's own record
 
 
 async def test_a_process_started_after_digest_time_catches_up_once_and_a_restart_does_not_post_again(
