@@ -7,10 +7,8 @@ answered 200 — and the restarted process does it, once. A plain replay afterwa
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
@@ -19,24 +17,12 @@ from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from bot.sandbox.telegram.state import PendingUpdate
 from storage.models import Interaction, ProcessedUpdate, Ticket
 from tests.e2e.telegram_harness import new_chat
-from tests.support.bot_process import BotProcess, running_bot, slack_settings, telegram_settings
+from tests.support.bot_process import BotProcess, running_bot, slack_settings, telegram_settings, until
 
 SECRET = "inbound-signing-secret"
 COMPLAINT = "The cake was stale and the box was crushed. Not happy at all."
 REPLY = "Sorry about the cake! A fresh one is on us, come by any time."
 PARTS = ("telegram", "slack")
-T = TypeVar("T")
-
-
-async def until(probe: Callable[[], T | None], within: float, what: str, bot: BotProcess) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {within} s\n{bot.output()}")
-        await asyncio.sleep(0.05)
 
 
 async def killed_at(bot: BotProcess, point: str) -> None:

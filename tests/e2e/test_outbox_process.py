@@ -11,32 +11,18 @@ does not answer at all leaves the send in doubt, where the rule is at least once
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.sandbox.slack import SlackSandbox, Workspace
 from bot.sandbox.telegram import FloodLimits, SandboxServer, TelegramSandbox
 from tests.e2e.telegram_harness import Chat, new_chat
-from tests.support.bot_process import BotProcess, running_bot, slack_settings, telegram_settings
+from tests.support.bot_process import BotProcess, running_bot, slack_settings, telegram_settings, until
 
 SECRET = "outbox-signing-secret"
 COMPLAINT = "My order arrived broken and the cup is cracked. I want a refund!"
 REPLY = "So sorry! A new cup goes out to you today."
 PARTS = ("telegram", "slack")
-T = TypeVar("T")
-
-
-async def until(probe: Callable[[], T | None], within: float, what: str, bot: BotProcess) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {within} s\n{bot.output()}")
-        await asyncio.sleep(0.02)
 
 
 async def kill_9(bot: BotProcess) -> None:

@@ -13,11 +13,11 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,6 +26,22 @@ from bot.sandbox.slack import SlackSandbox
 from bot.sandbox.telegram import SandboxServer
 
 BINARY = Path(sys.executable).parent / "retention-bot"
+
+
+T = TypeVar("T")
+
+
+async def until(probe: Callable[[], T | None], within: float, what: str, bot: BotProcess) -> T:
+    """Poll `probe` until it gives something truthy; after `within` s fail naming `what`, with the
+    bot's log."""
+    deadline = time.monotonic() + within
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {within} s\n{bot.output()}")
+        await asyncio.sleep(0.02)
 
 
 def free_port() -> int:
