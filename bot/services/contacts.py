@@ -54,7 +54,7 @@ def hear_contact(uow: UnitOfWork, clock: Clock, *, user: ChatUser) -> tuple[int,
                 if customer.unknown_contact and user.name:
                     customer.name = user.name[:MAX_NAME]
                     uow.session.add(customer)
-                _link(uow, clock, customer, user)
+                link_user_chat(uow, clock, customer, user)
                 assert customer.id is not None
                 return customer.id, customer.unknown_contact
         try:
@@ -82,11 +82,12 @@ def _new_contact(uow: UnitOfWork, clock: Clock, user: ChatUser) -> Customer:
     )
     uow.session.add(contact)
     uow.flush()
-    _link(uow, clock, contact, user)
+    link_user_chat(uow, clock, contact, user)
     return contact
 
 
-def _link(uow: UnitOfWork, clock: Clock, customer: Customer, user: ChatUser) -> None:
+def link_user_chat(uow: UnitOfWork, clock: Clock, customer: Customer, user: ChatUser) -> None:
+    """Link `user`'s chat to `customer` (its language code cut to the column's 16 characters)."""
     link_chat(
         uow,
         clock,

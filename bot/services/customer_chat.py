@@ -11,8 +11,8 @@ from sqlmodel import col, select
 
 from bot.clock import Clock
 from bot.i18n import language_from_telegram, parse_language
-from bot.services.contacts import adopt_contact, contact_of_chat, promote_contact
-from bot.services.customers import link_chat, match_or_create_by_phone
+from bot.services.contacts import adopt_contact, contact_of_chat, link_user_chat, promote_contact
+from bot.services.customers import match_or_create_by_phone
 from bot.services.errors import InvalidInput
 from bot.services.interactions import MAX_TEXT
 from bot.services.links import redeem_link_code
@@ -149,16 +149,7 @@ def link_by_contact(
             customer, created = match_or_create_by_phone(
                 uow, clock, phone, name=name, external_id=f"tg-{user.user_id}"
             )
-        link_chat(
-            uow,
-            clock,
-            customer,
-            platform=user.platform,
-            user_id=user.user_id,
-            chat_id=user.chat_id,
-            username=user.username,
-            language_code=(user.language_code or "")[:16] or None,
-        )
+        link_user_chat(uow, clock, customer, user)
         assert customer.id is not None
         adopt_contact(uow, clock, contact=contact, customer=customer)
         customer = uow.session.get(Customer, customer.id) or customer
