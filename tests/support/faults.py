@@ -84,6 +84,19 @@ class Tally:
     def note(self, line: str) -> None:
         self.notes.append(line)
 
+    def count_round(
+        self, label: str, *, effects: int, lost: int, doubled: int, hit: int, documented: int = 0
+    ) -> None:
+        """One round's checked effects, losses and doubles (`hit`: its kill points, failed if any
+        was lost); a note names the round when something was lost or doubled."""
+        self.effects += effects
+        self.lost += lost
+        self.failed_points += hit if lost else 0
+        self.doubled += doubled
+        self.doubled_documented += documented
+        if lost or doubled:
+            self.note(f"{label}: lost {lost}, doubled {doubled}")
+
     def add(self, other: Tally) -> None:
         self.kill_points += other.kill_points
         self.failed_points += other.failed_points
@@ -512,12 +525,9 @@ async def redemption(run: Run) -> Tally:
                         raise AssertionError(
                             f"chat {chat} shows a coupon the database does not have: {shown - db_codes}"
                         )
-                tally.effects += len(chats)
-                tally.lost += lost
-                tally.failed_points += hit if lost else 0
-                tally.doubled += doubled
-                if lost or doubled:
-                    tally.note(f"round {round_no} ({where}): lost {lost}, doubled {doubled}")
+                tally.count_round(
+                    f"round {round_no} ({where})", effects=len(chats), lost=lost, doubled=doubled, hit=hit
+                )
                 if unhandled:
                     tally.note(f"round {round_no}: taps lost: {why_lost(run.database_url, unhandled)}")
         finally:
@@ -696,13 +706,14 @@ async def alert(run: Run) -> Tally:
                                 f"round {round_no}: ticket #{tickets[0]}: the customer was never told its "
                                 "number"
                             )
-                    tally.effects += len(chats)
-                    tally.lost += lost
-                    tally.failed_points += hit if lost else 0
-                    tally.doubled += doubled
-                    tally.doubled_documented += min(resent, bot.taken_over())
-                    if lost or doubled:
-                        tally.note(f"round {round_no} ({where}): lost {lost}, doubled {doubled}")
+                    tally.count_round(
+                        f"round {round_no} ({where})",
+                        effects=len(chats),
+                        lost=lost,
+                        doubled=doubled,
+                        hit=hit,
+                        documented=min(resent, bot.taken_over()),
+                    )
                     if unhandled:
                         tally.note(
                             f"round {round_no}: complaints lost: {why_lost(run.database_url, unhandled)}"
@@ -782,13 +793,14 @@ async def staff_reply(run: Run) -> Tally:
                                 f"round {round_no}: reply to {who[customer]} lost "
                                 f"(first acks {status}, logged {logged})"
                             )
-                    tally.effects += len(chats)
-                    tally.lost += lost
-                    tally.failed_points += hit if lost else 0
-                    tally.doubled += doubled
-                    tally.doubled_documented += min(resent, bot.taken_over())
-                    if lost or doubled:
-                        tally.note(f"round {round_no} ({where}): lost {lost}, doubled {doubled}")
+                    tally.count_round(
+                        f"round {round_no} ({where})",
+                        effects=len(chats),
+                        lost=lost,
+                        doubled=doubled,
+                        hit=hit,
+                        documented=min(resent, bot.taken_over()),
+                    )
             finally:
                 await bot.stop()
     tally.seconds = time.monotonic() - started
@@ -862,12 +874,13 @@ async def import_(run: Run) -> Tally:
         )
         lost = IMPORT_ROWS - len(per_order) + sum(1 for _, _, points in per_order if points == 0)
         doubled = sum(max(0, n - 1) + max(0, points - 1) for _, n, points in per_order)
-        tally.effects += IMPORT_ROWS
-        tally.lost += lost
-        tally.failed_points += hit if lost else 0
-        tally.doubled += doubled
-        if lost or doubled:
-            tally.note(f"round {round_no} (kill at {delay:.1f} s): lost {lost}, doubled {doubled}")
+        tally.count_round(
+            f"round {round_no} (kill at {delay:.1f} s)",
+            effects=IMPORT_ROWS,
+            lost=lost,
+            doubled=doubled,
+            hit=hit,
+        )
     tally.seconds = time.monotonic() - started
     return tally
 
